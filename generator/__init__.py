@@ -1,0 +1,3 @@
+"""VSM Site: value stream reports as code."""
+
+__version__ = "0.1.0"

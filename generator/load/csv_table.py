@@ -1,0 +1,177 @@
+"""Read a CSV file into string columns, keeping the line each row started on.
+
+Columns are read by position (headers may repeat, as in Jira exports).
+Rows with the wrong number of fields are not fatal: they come back with their
+line so the caller can warn and count them. The fast path is pyarrow's reader;
+when rows and lines do not correspond one to one (values with newlines, blank
+lines) the rows are re-read with Python's csv module to get exact lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+
+class CsvUnreadable(Exception):
+    """The file cannot be read as CSV at all (missing, empty, not text)."""
+
+    def __init__(self, reason: str, hint: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+        self.line = line
+
+
+@dataclass
+class BadRow:
+    line: int
+    expected: int
+    actual: int
+    text: str
+
+
+@dataclass
+class CsvTable:
+    """String columns by position, each row's starting line, and the rows that did not fit."""
+
+    header: list[str]
+    columns: list[pa.Array]
+    lines: np.ndarray
+    bad_rows: list[BadRow] = field(default_factory=list)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.lines)
+
+    def find(self, name: str) -> int | None:
+        """Position of the first column named `name` (exact, then case- and space-insensitive)."""
+        if name in self.header:
+            return self.header.index(name)
+        want = _norm(name)
+        for i, h in enumerate(self.header):
+            if _norm(h) == want:
+                return i
+        return None
+
+    def positions(self, name: str) -> list[int]:
+        """Every position of a (possibly repeated) header, matched case- and space-insensitively."""
+        want = _norm(name)
+        return [i for i, h in enumerate(self.header) if _norm(h) == want]
+
+
+def _norm(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+def read_csv_table(path: Path, delimiter: str = ",") -> CsvTable:
+    """Read a whole CSV file; raise CsvUnreadable when it cannot be read at all."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CsvUnreadable("file not found", "check the path; it is relative to the stream's folder") from None
+    except IsADirectoryError:
+        raise CsvUnreadable("is a folder, not a file", "point `path` at a CSV file") from None
+    except OSError as exc:
+        raise CsvUnreadable(f"cannot be read ({exc.strerror})", "check the file's permissions") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if not raw.strip():
+        raise CsvUnreadable("file is empty", "export the data again; a CSV needs a header row", 1)
+    if b"\x00" in raw[:65536]:
+        raise CsvUnreadable("not a text file (contains NUL bytes)", "export the data as CSV (UTF-8)", 1)
+    try:
+        text_head = raw[:65536].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < 65536 - 4:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise CsvUnreadable("not UTF-8 text", "save or export the file as UTF-8", line) from None
+        text_head = raw[: exc.start].decode("utf-8")
+    header_reader = csv.reader(io.StringIO(text_head), delimiter=delimiter)
+    try:
+        header = next(header_reader)
+    except (StopIteration, csv.Error):
+        raise CsvUnreadable("no header row", "the first line must name the columns", 1) from None
+    header = [h.strip() for h in header]
+    if len(header) < 1 or not any(header):
+        raise CsvUnreadable("no header row", "the first line must name the columns", 1)
+    table = _fast(raw, header, delimiter)
+    if table is None:
+        table = _slow(raw, header, delimiter)
+    return table
+
+
+def _fast(raw: bytes, header: list[str], delimiter: str) -> CsvTable | None:
+    names = [f"c{i}" for i in range(len(header))]
+    bad: list[tuple[int, int, int, str]] = []
+
+    def on_invalid(row: pcsv.InvalidRow) -> str:
+        bad.append((row.number or -1, row.expected_columns, row.actual_columns, row.text))
+        return "skip"
+
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(raw),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False, block_size=1 << 26),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        message = str(exc)
+        if "UTF8" in message or "utf8" in message.lower():
+            raise CsvUnreadable("not UTF-8 text", "save or export the file as UTF-8") from None
+        return None
+    if any(number < 0 for number, *_ in bad):
+        return None
+    total_rows = table.num_rows + len(bad)
+    newline_count = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    if newline_count != total_rows + 1:
+        return None  # rows and lines differ: values with newlines or blank lines
+    bad_numbers = np.array(sorted(number for number, *_ in bad), dtype=np.int64)
+    rows = np.arange(2, total_rows + 2, dtype=np.int64)
+    keep = np.ones(total_rows, dtype=bool)
+    # pyarrow counts the header as row 1, so a bad row's number is its line here
+    keep[bad_numbers - 2] = False
+    lines = rows[keep]
+    columns = [table.column(n).combine_chunks() for n in names]
+    return CsvTable(header, columns, lines, [BadRow(n, e, a, t) for n, e, a, t in sorted(bad)])
+
+
+def _slow(raw: bytes, header: list[str], delimiter: str) -> CsvTable:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CsvUnreadable("not UTF-8 text", "save or export the file as UTF-8", line) from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    width = len(header)
+    values: list[list[str]] = [[] for _ in range(width)]
+    lines: list[int] = []
+    bad: list[BadRow] = []
+    start = 1
+    try:
+        next(reader)
+        start = reader.line_num + 1
+        for row in reader:
+            if not row:
+                start = reader.line_num + 1
+                continue
+            if len(row) != width:
+                bad.append(BadRow(start, width, len(row), delimiter.join(row)[:200]))
+            else:
+                for i, value in enumerate(row):
+                    values[i].append(value)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise CsvUnreadable(f"not valid CSV ({exc})", "check quoting near this line", reader.line_num) from None
+    columns = [pa.array(v, type=pa.string()) for v in values]
+    return CsvTable(header, columns, np.array(lines, dtype=np.int64), bad)

@@ -1,0 +1,113 @@
+"""Turn ISO 8601 text into UTC instants (int64 nanoseconds), vectorised.
+
+Values with an offset (`Z`, `+02:00`, `+0200`) are exact. Values without one
+are wall times in the stream's zone: a wall time that occurs twice (DST
+fall-back) takes the earlier instant; one that does not exist (spring-forward)
+moves forward by the gap, as Python's zoneinfo does with fold=0. Both are
+reported back so the caller can warn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+NAT = np.iinfo(np.int64).min
+_OFFSET_RE = r":\d{2}(?:[.,]\d{1,9})?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"  # after a time: a date's "-15" is no offset
+_ISO_RE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
+_FAST_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class ParsedInstants:
+    """Parsed instants with masks of the values that needed attention."""
+
+    ns: np.ndarray  # int64, NAT where invalid or empty
+    invalid: np.ndarray  # bool: non-empty text that is not an ISO 8601 instant
+    empty: np.ndarray  # bool: empty or missing
+    ambiguous: np.ndarray  # bool: naive wall time that occurs twice (earlier instant taken)
+    nonexistent: np.ndarray  # bool: naive wall time in a DST gap (moved forward by the gap)
+
+
+def _to_ns(values: pd.Series) -> np.ndarray:
+    out = values.astype("datetime64[ns, UTC]") if values.dt.tz is not None else values.astype("datetime64[ns]")
+    arr = out.to_numpy(dtype="datetime64[ns]") if out.dt.tz is None else out.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    return arr.view(np.int64).copy()
+
+
+def _fast_path(text: pa.Array) -> np.ndarray | None:
+    """A uniform `YYYY-MM-DDTHH:MM:SS+hh:mm` column parses in C; None when it is not uniform."""
+    try:
+        parsed = pc.strptime(text, format=_FAST_FORMATS[0], unit="ns", error_is_null=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if parsed.null_count:
+        return None
+    return parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstants:
+    """Parse a column of ISO 8601 strings into UTC nanoseconds."""
+    arr = values if isinstance(values, pa.Array) else pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    stripped = pc.utf8_trim_whitespace(arr)
+    empty = pc.fill_null(pc.equal(pc.utf8_length(stripped), 0), True).to_numpy(zero_copy_only=False)
+    fast = _fast_path(stripped) if not empty.any() else None
+    false = np.zeros(n, dtype=bool)
+    if fast is not None:
+        return ParsedInstants(fast, false, empty, false.copy(), false.copy())
+
+    ns = np.full(n, NAT, dtype=np.int64)
+    looks_iso = pc.fill_null(pc.match_substring_regex(stripped, _ISO_RE), False).to_numpy(zero_copy_only=False)
+    has_offset = pc.fill_null(pc.match_substring_regex(stripped, _OFFSET_RE), False).to_numpy(zero_copy_only=False)
+    text = pd.Series(stripped.to_numpy(zero_copy_only=False), dtype="object")
+
+    aware = looks_iso & has_offset & ~empty
+    if aware.any():
+        parsed = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
+        ns[aware] = _to_ns(parsed)
+    naive = looks_iso & ~has_offset & ~empty
+    ambiguous = np.zeros(n, dtype=bool)
+    nonexistent = np.zeros(n, dtype=bool)
+    if naive.any():
+        wall = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        ok = wall.notna().to_numpy()
+        wall_ok = wall[ok]
+        early = wall_ok.dt.tz_localize(timezone, ambiguous=np.ones(len(wall_ok), bool), nonexistent="NaT")
+        late = wall_ok.dt.tz_localize(timezone, ambiguous=np.zeros(len(wall_ok), bool), nonexistent="NaT")
+        early_ns = _to_ns(early)
+        late_ns = _to_ns(late)
+        gap = early.isna().to_numpy()
+        chosen = np.minimum(early_ns, late_ns)
+        if gap.any():
+            zone = ZoneInfo(timezone)
+            wall_gap = wall_ok[gap]
+            shifted = {
+                v: int(datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, tzinfo=zone).timestamp() * 1_000_000) * 1000
+                for v in wall_gap.unique()
+            }
+            chosen[gap] = np.array([shifted[v] for v in wall_gap], dtype=np.int64)
+        idx = np.flatnonzero(naive)[ok]
+        ns[idx] = chosen
+        ambiguous[idx] = (early_ns != late_ns) & ~gap
+        nonexistent[idx] = gap
+    invalid = (ns == NAT) & ~empty
+    return ParsedInstants(ns, invalid, empty, ambiguous, nonexistent)
+
+
+def format_utc(ns: np.ndarray) -> np.ndarray:
+    """ISO 8601 UTC text (`2026-01-05T10:00:00+00:00`) for int64 ns; '' for NAT."""
+    valid = ns != NAT
+    out = np.full(len(ns), "", dtype=object)
+    if valid.any():
+        stamps = pd.to_datetime(ns[valid], unit="ns", utc=True)
+        out[valid] = stamps.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_numpy()
+    return out

@@ -1,0 +1,126 @@
+"""Read YAML into plain Python values while remembering where every key and value is.
+
+PyYAML's composed node tree carries start marks; we construct values from it
+ourselves so that each path (("stages", 2, "states") and so on) maps to the
+line and column a message should point at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from generator.errors import Location, Problem
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDoc:
+    """A parsed YAML document and the position of every key and value in it."""
+
+    path: str
+    data: Any
+    value_pos: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_pos: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, loc: PathKey, *, key: bool = False) -> Location:
+        """The location of a path, falling back to its nearest known parent."""
+        table = self.key_pos if key else self.value_pos
+        probe = tuple(loc)
+        while probe:
+            if probe in table:
+                line, col = table[probe]
+                return Location(self.path, line, col)
+            if not key and probe in self.key_pos:
+                line, col = self.key_pos[probe]
+                return Location(self.path, line, col)
+            probe = probe[:-1]
+        line, col = self.value_pos.get((), (1, 1))
+        return Location(self.path, line, col)
+
+
+class _Builder:
+    def __init__(self, doc: YamlDoc, problems: list[Problem]) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.doc.value_pos[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            self.constructor.flatten_mapping(node)
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.constructor.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int | bool | float) and key is not None:
+                    key = str(key)
+                key = key if isinstance(key, str) else str(key)
+                key_path = (*path, key)
+                pos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if key in out:
+                    first = self.doc.key_pos[key_path]
+                    self.problems.append(
+                        Problem(
+                            "E118",
+                            "error",
+                            Location(self.doc.path, *pos),
+                            f"key '{key}' appears twice (first on line {first[0]})",
+                            "keep one of them; YAML would silently use the last",
+                        )
+                    )
+                    continue
+                self.doc.key_pos[key_path] = pos
+                out[key] = self.build(value_node, key_path)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self.constructor.construct_object(node, deep=True)
+
+
+def parse_yaml(text: str, path: str) -> tuple[YamlDoc | None, list[Problem]]:
+    """Parse one YAML document; syntax errors come back as located E100 problems."""
+    problems: list[Problem] = []
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        what = exc.problem or "invalid YAML"
+        if exc.context:
+            what = f"{exc.context}: {what}"
+        problems.append(
+            Problem(
+                "E100",
+                "error",
+                Location(path, line, col),
+                f"not valid YAML ({what})",
+                "check indentation and quoting near this line; quote values containing ': ' or '#'",
+            )
+        )
+        return None, problems
+    except yaml.YAMLError as exc:  # pragma: no cover - non-marked errors are rare
+        problems.append(Problem("E100", "error", Location(path), f"not valid YAML ({exc})", ""))
+        return None, problems
+    doc = YamlDoc(path=path, data=None)
+    if node is None:
+        doc.data = None
+        return doc, problems
+    try:
+        doc.data = _Builder(doc, problems).build(node, ())
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        problems.append(
+            Problem(
+                "E100",
+                "error",
+                Location(path, mark.line + 1 if mark else None, mark.column + 1 if mark else None),
+                f"not valid YAML ({exc.problem})",
+                "only plain YAML values (text, numbers, dates, lists, mappings) are allowed",
+            )
+        )
+        return None, problems
+    return doc, problems

@@ -1,0 +1,241 @@
+"""Aggregates over one period from per-item measures computed as of the period's end (METRICS.md 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from generator.metrics.engine import ItemResult
+from generator.metrics.periods import DAY_NS, PeriodSpan, local_midnight
+from generator.metrics.prepare import NAT
+from generator.validate.schema import FLOW_TYPES, StreamDef
+
+WEEK_NS = 7 * DAY_NS
+PERCENTILES = (("p50", 0.50), ("p85", 0.85), ("p95", 0.95))
+
+
+def days(ns: Any) -> Any:
+    """Elapsed nanoseconds -> days (float)."""
+    return np.asarray(ns, dtype=np.float64) / DAY_NS
+
+
+def distribution(values_ns: np.ndarray) -> dict[str, Any]:
+    """count, mean, p50, p85, p95 in days (numpy linear quantiles); None when empty."""
+    if not len(values_ns):
+        return {"count": 0, "mean": None, "p50": None, "p85": None, "p95": None}
+    d = days(values_ns)
+    q = np.quantile(d, [p for _, p in PERCENTILES], method="linear")
+    return {"count": int(len(d)), "mean": float(d.mean()), **{k: float(v) for (k, _), v in zip(PERCENTILES, q, strict=True)}}
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    """A period's figures (`summary`, the metrics.json shape) and the frames behind its charts."""
+
+    span: PeriodSpan
+    summary: dict[str, Any]
+    completed: pd.DataFrame  # the period's completed items (rows of ItemResult.items)
+    completed_codes: np.ndarray  # their positions in ItemResult.items
+    wip_daily: pd.DataFrame  # day_end (ns), wip
+    weekly: pd.DataFrame  # week_start (ns), completed, committed, created
+    aging: pd.DataFrame  # item_id, title, url, current_stage, age_days, committed
+
+
+def day_ends(span: PeriodSpan, timezone: str) -> np.ndarray:
+    """Local midnights that end a day of the period, up to its as_of."""
+    n_days = (span.last_day - span.first_day).days + 1
+    ends = np.array([local_midnight(span.first_day + pd.Timedelta(days=i + 1).to_pytimedelta(), timezone) for i in range(n_days)], dtype=np.int64)
+    return ends[ends <= span.as_of]
+
+
+def week_starts(span: PeriodSpan, timezone: str) -> np.ndarray:
+    """Local Monday midnights of the ISO weeks wholly inside the period (up to its as_of)."""
+    first = span.first_day + pd.Timedelta(days=(7 - span.first_day.weekday()) % 7).to_pytimedelta()
+    out = []
+    day = first
+    while True:
+        start = local_midnight(day, timezone)
+        end = local_midnight(day + pd.Timedelta(days=7).to_pytimedelta(), timezone)
+        if end > span.end or end > span.as_of:
+            break
+        out.append(start)
+        day = day + pd.Timedelta(days=7).to_pytimedelta()
+    return np.array(out, dtype=np.int64)
+
+
+def count_in_bins(instants: np.ndarray, starts: np.ndarray, width_end: np.ndarray) -> np.ndarray:
+    """How many instants fall in each [starts[i], width_end[i])."""
+    s = np.sort(instants)
+    return np.searchsorted(s, width_end, side="left") - np.searchsorted(s, starts, side="left")
+
+
+def wip_at(result: ItemResult, definition: StreamDef, times: np.ndarray) -> np.ndarray:
+    """Items with committed <= t that are not in a done or cancelled stage at t, for each t."""
+    seg = result.segments
+    kinds = np.array([s.kind for s in definition.stages] + ["unmapped"])
+    code = np.where(seg.stage < 0, len(definition.stages), seg.stage)
+    open_kind = ~np.isin(kinds[code], ["done", "cancelled"])
+    committed_all = np.full(int(seg.item.max()) + 1 if len(seg.item) else 0, NAT, dtype=np.int64)
+    committed_all[result.codes] = result.items["committed"].fillna(NAT).to_numpy(dtype=np.int64)
+    committed = committed_all[seg.item] if len(seg.item) else np.zeros(0, dtype=np.int64)
+    counted = open_kind & (committed != NAT)
+    start = np.maximum(seg.start[counted], committed[counted])
+    end = np.where(seg.final[counted], np.iinfo(np.int64).max, seg.end[counted])
+    valid = end > start
+    start, end = np.sort(start[valid]), np.sort(end[valid])
+    return np.searchsorted(start, times, side="right") - np.searchsorted(end, times, side="right")
+
+
+def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) -> PeriodResult:
+    """Every aggregate of METRICS.md section 3 for one period, from a result computed at span.as_of."""
+    tz = definition.timezone
+    items = result.items
+    done = items["done"].fillna(NAT).to_numpy(dtype=np.int64)
+    in_period = (done >= span.start) & (done < span.end) & (done != NAT)
+    codes = np.flatnonzero(in_period)
+    completed = items.iloc[codes]
+    n = len(completed)
+    lead = completed["lead_ns"].to_numpy(dtype=np.int64)
+    cycle_values = completed["cycle_ns"].dropna().to_numpy(dtype=np.int64)
+    elapsed_days = max((span.as_of - span.start) / DAY_NS, 0.0)
+    throughput = n / (elapsed_days / 7) if elapsed_days > 0 else None
+
+    process = completed["process_ns"].to_numpy(dtype=np.int64)
+    wait = completed["wait_ns"].to_numpy(dtype=np.int64)
+    denominator = int(process.sum() + wait.sum())
+    efficiency = float(process.sum() / denominator) if denominator > 0 else None
+
+    ends = day_ends(span, tz)
+    wip_series = wip_at(result, definition, ends)
+    wip_now = int(wip_at(result, definition, np.array([span.as_of], dtype=np.int64))[0])
+
+    stages_out: dict[str, Any] = {}
+    ca_values: list[float] = []
+    ca = result.ca_ok.iloc[codes] if len(result.ca_ok.columns) else result.ca_ok
+    for stage in definition.stages:
+        col = completed[f"stage_ns:{stage.id}"].to_numpy(dtype=np.int64)
+        visited = col > 0
+        entry: dict[str, Any] = {
+            "kind": stage.kind,
+            "mean_days": float(days(col).mean()) if n else None,
+            "p50_days": float(np.quantile(days(col[visited]), 0.5)) if visited.any() else None,
+            "p85_days": float(np.quantile(days(col[visited]), 0.85)) if visited.any() else None,
+            "items_through": int(visited.sum()),
+        }
+        if stage.kind == "active":
+            share = float(ca[stage.id].to_numpy()[visited].mean()) if visited.any() else None
+            entry["pct_complete_accurate"] = share
+            if share is not None:
+                ca_values.append(share)
+        stages_out[stage.id] = entry
+    unmapped = completed["stage_ns:unmapped"].to_numpy(dtype=np.int64)
+    stages_out["unmapped"] = {
+        "kind": "unmapped",
+        "mean_days": float(days(unmapped).mean()) if n else None,
+        "p50_days": float(np.quantile(days(unmapped[unmapped > 0]), 0.5)) if (unmapped > 0).any() else None,
+        "p85_days": float(np.quantile(days(unmapped[unmapped > 0]), 0.85)) if (unmapped > 0).any() else None,
+        "items_through": int((unmapped > 0).sum()),
+    }
+    stage_ids = [s.id for s in definition.stages]
+    commit_at = stage_ids.index(definition.commitment)
+    candidates = [s.id for s in definition.stages[commit_at:] if s.kind in ("wait", "active")]
+    means = {sid: stages_out[sid]["mean_days"] for sid in candidates if stages_out[sid]["mean_days"] is not None}
+    bottleneck = max(means, key=lambda k: (means[k], -candidates.index(k))) if means and max(means.values()) > 0 else None
+
+    flow_counts = completed["flow_type"].value_counts()
+    distribution_out = {t: (float(flow_counts.get(t, 0) / n) if n else 0.0) for t in FLOW_TYPES}
+
+    cancelled = items["cancelled"].fillna(NAT).to_numpy(dtype=np.int64)
+    n_cancelled = int(((cancelled >= span.start) & (cancelled < span.end) & (cancelled != NAT)).sum())
+    ended = n + n_cancelled
+
+    weeks = week_starts(span, tz)
+    week_ends = weeks + WEEK_NS if len(weeks) == 0 else np.array([local_midnight(pd.Timestamp(w, tz="UTC").tz_convert(tz).date() + pd.Timedelta(days=7).to_pytimedelta(), tz) for w in weeks], dtype=np.int64)
+    committed_all = items["committed"].fillna(NAT).to_numpy(dtype=np.int64)
+    created_all = items["created"].fillna(NAT).to_numpy(dtype=np.int64)
+    weekly = pd.DataFrame(
+        {
+            "week_start": weeks,
+            "completed": count_in_bins(done[done != NAT], weeks, week_ends),
+            "committed": count_in_bins(committed_all[committed_all != NAT], weeks, week_ends),
+            "created": count_in_bins(created_all[created_all != NAT], weeks, week_ends),
+        }
+    )
+    in_span = lambda v: v[(v >= span.start) & (v < span.as_of) & (v != NAT)]  # noqa: E731
+    per_week = elapsed_days / 7 if elapsed_days > 0 else None
+    arrivals = {
+        "committed_per_week": (len(in_span(committed_all)) / per_week) if per_week else None,
+        "created_per_week": (len(in_span(created_all)) / per_week) if per_week else None,
+    }
+
+    status = items["status"].to_numpy(dtype=object)
+    wip_mask = (status == "in_progress") & (committed_all != NAT)
+    aging = items.loc[wip_mask, ["item_id", "title", "url", "type", "flow_type", "current_stage", "committed"]].copy()
+    aging["age_days"] = days(span.as_of - committed_all[wip_mask])
+    ages = aging["age_days"].to_numpy()
+
+    hand: dict[str, Any] | None = None
+    if result.hand_offs_by_stage is not None:
+        per_item = completed["hand_offs"].to_numpy(dtype=np.float64)
+        by_stage = result.hand_offs_by_stage[codes]
+        hand = {
+            "mean_per_item": float(per_item.mean()) if n else None,
+            "by_stage": {sid: (float(by_stage[:, j].mean()) if n else None) for j, sid in enumerate([*stage_ids, "unmapped"])},
+        }
+
+    start_wip = int(wip_at(result, definition, np.array([span.start], dtype=np.int64))[0])
+    summary: dict[str, Any] = {
+        **span.as_dict(),
+        "as_of": span.as_of,
+        "complete": span.complete,
+        "lead_time": distribution(lead),
+        "cycle_time": distribution(cycle_values),
+        "throughput_per_week": throughput,
+        "wip_mean": float(wip_series.mean()) if len(wip_series) else None,
+        "wip_now": wip_now,
+        "wip_start": start_wip,
+        "flow_efficiency": efficiency,
+        "process_days_mean": float(days(process).mean()) if n else None,
+        "wait_days_mean": float(days(wait).mean()) if n else None,
+        "blocked_days_mean": float(days(completed["blocked_ns"].to_numpy(dtype=np.int64)).mean()) if n else None,
+        "rework_rate": float(completed["reworked"].mean()) if n else None,
+        "stages": stages_out,
+        "rolled_pct_complete_accurate": float(np.prod(ca_values)) if ca_values else None,
+        "flow_distribution": distribution_out,
+        "cancelled": {"count": n_cancelled, "share_of_ended": (n_cancelled / ended) if ended else None},
+        "arrivals": arrivals,
+        "aging_wip": {
+            "count": int(len(ages)),
+            "p50_days": float(np.quantile(ages, 0.5)) if len(ages) else None,
+            "p85_days": float(np.quantile(ages, 0.85)) if len(ages) else None,
+            "max_days": float(ages.max()) if len(ages) else None,
+        },
+        "bottleneck": bottleneck,
+        "hand_offs": hand,
+        "weekly_throughput": [int(v) for v in weekly["completed"]],
+    }
+    wip_frame = pd.DataFrame({"day_end": ends, "wip": wip_series})
+    return PeriodResult(span, summary, completed, codes, wip_frame, weekly, aging)
+
+
+def cumulative_flow(result: ItemResult, definition: StreamDef, times: np.ndarray) -> pd.DataFrame:
+    """For each stage and time: items whose first entry into the stage or a later (non-cancelled) one is <= t."""
+    first = result.first_entry.to_numpy(dtype=np.int64)
+    big = np.iinfo(np.int64).max
+    first = np.where(first == NAT, big, first)
+    kinds = [s.kind for s in definition.stages]
+    out = {"day_end": times}
+    later = np.full(first.shape[0], big, dtype=np.int64)
+    columns: dict[str, np.ndarray] = {}
+    for j in range(len(kinds) - 1, -1, -1):
+        if kinds[j] == "cancelled":
+            columns[definition.stages[j].id] = np.sort(first[:, j])
+            continue
+        later = np.minimum(later, first[:, j])
+        columns[definition.stages[j].id] = np.sort(later)
+    for stage in definition.stages:
+        out[stage.id] = np.searchsorted(columns[stage.id], times, side="right")
+    return pd.DataFrame(out)

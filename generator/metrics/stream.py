@@ -1,0 +1,170 @@
+"""Compute everything for one stream: timelines at as_of, every period as of its own end, problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from generator.errors import Location, Problem
+from generator.metrics.aggregates import PeriodResult, cumulative_flow, day_ends, period_metrics, wip_at
+from generator.metrics.engine import ItemResult, timeline_at
+from generator.metrics.periods import PeriodSpan, local_date, named_periods, quarters, span
+from generator.metrics.prepare import NAT, Prepared, prepare
+from generator.model import StreamConfig, StreamData
+from generator.validate.schema import StreamDef
+
+
+@dataclass
+class StreamMetrics:
+    """A stream's computed figures: the full result at as_of, each period's, and problems."""
+
+    config: StreamConfig
+    as_of: int | None
+    prepared: Prepared | None
+    result: ItemResult | None
+    periods: dict[str, PeriodResult] = field(default_factory=dict)
+    quarters: dict[str, PeriodResult] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    quality: dict[str, Any] = field(default_factory=dict)
+    daily: pd.DataFrame | None = None  # day_end (ns), wip, then cumulative flow per stage id, over the whole history
+
+
+def resolve_as_of(config: StreamConfig, data: StreamData) -> int | None:
+    """stream.yaml's as_of (naive: read in the stream's zone), else the latest state event."""
+    given = config.definition.as_of
+    if given is not None:
+        stamp = pd.Timestamp(given)
+        stamp = stamp.tz_localize(config.timezone) if stamp.tzinfo is None else stamp
+        return int(stamp.tz_convert("UTC").as_unit("ns").value)
+    if len(data.events):
+        return int(data.events["ts"].max())
+    return None
+
+
+def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
+    definition = config.definition
+    as_of = resolve_as_of(config, data)
+    out = StreamMetrics(config, as_of, None, None)
+    loc = Location(config.yaml_path)
+    if as_of is None or (not len(data.events) and not len(data.items)):
+        out.problems.append(Problem("W305", "warning", loc, "the stream has no events; nothing to compute", "check the stream's sources and their paths"))
+        return out
+    prep = prepare(data.events, data.items, definition, config.stage_map)
+    result = timeline_at(prep, definition, as_of)
+    out.prepared, out.result = prep, result
+    out.problems += _item_problems(config, data, prep, result)
+    if not len(result.items):
+        out.problems.append(Problem("W305", "warning", loc, "the stream has no items at its as_of", "check as_of and the sources"))
+        return out
+
+    last_event = _per_item_last(prep)
+    full_status = np.full(len(prep.items), "", dtype=object)
+    full_status[result.codes] = result.items["status"].to_numpy(dtype=object)
+    created = np.full(len(prep.items), NAT, dtype=np.int64)
+    created[result.codes] = result.items["created"].to_numpy(dtype=np.int64, na_value=NAT)
+
+    def run(span: PeriodSpan) -> PeriodResult:
+        # only items that can matter: active at or after the period's start, or never finished
+        relevant = (last_event >= span.start) | ~np.isin(full_status, ["done", "cancelled"]) | (created >= span.start)
+        res = result if span.as_of == as_of and relevant.all() else timeline_at(prep, definition, span.as_of, subset=relevant)
+        return period_metrics(res, span, definition)
+
+    for span in named_periods(definition, as_of):
+        out.periods[span.name] = run(span)
+        if out.periods[span.name].summary["lead_time"]["count"] == 0:
+            out.problems.append(
+                Problem("W304", "warning", loc, f"period '{span.name}' ({span.label}) has no completed items", "check the period's dates against the data")
+            )
+    first = int(result.items["created"].min())
+    for span in quarters(first, as_of, definition.timezone):
+        out.quarters[span.name] = run(span)
+    out.quality = _quality(prep, result, data)
+    out.daily = _daily(result, definition, first, as_of)
+    return out
+
+
+def _daily(result: ItemResult, definition: StreamDef, first: int, as_of: int) -> pd.DataFrame:
+    """WIP and cumulative flow at every local midnight from the first item to as_of.
+
+    Both depend only on events up to each instant, so the full result gives them exactly.
+    """
+    tz = definition.timezone
+    first_day, last_day = local_date(first, tz), local_date(as_of, tz)
+    whole = span("history", "history", first_day, last_day, tz, as_of)
+    ends = day_ends(whole, tz)
+    frame = cumulative_flow(result, definition, ends)
+    frame.insert(1, "wip", wip_at(result, definition, ends))
+    return frame
+
+
+def _per_item_last(prep: Prepared) -> np.ndarray:
+    out = np.full(len(prep.items), NAT, dtype=np.int64)
+    if len(prep.item):
+        np.maximum.at(out, prep.item, prep.ts) if len(prep.item) < 4096 else _max_sorted(out, prep)
+    return out
+
+
+def _max_sorted(out: np.ndarray, prep: Prepared) -> None:
+    bounds = np.flatnonzero(np.concatenate(([True], prep.item[1:] != prep.item[:-1])))
+    out[prep.item[bounds]] = np.maximum.reduceat(prep.ts, bounds)
+
+
+def _item_problems(config: StreamConfig, data: StreamData, prep: Prepared, result: ItemResult) -> list[Problem]:
+    out: list[Problem] = []
+    stages = {s.id for s in config.stages}
+    for row in prep.unmapped_states.itertuples(index=False):
+        close = [s for st in config.stages for s in st.states]
+        from difflib import get_close_matches
+
+        match = get_close_matches(str(row.state), close, n=1, cutoff=0.6)
+        hint = (f"did you mean '{match[0]}'? Otherwise add" if match else "add") + " it to a stage's states in stream.yaml"
+        out.append(
+            Problem("W201", "warning", Location(str(row.file), int(row.line)), f"state '{row.state}' is not mapped to any stage (its time is kept as unmapped)", hint, count=int(row.rows))
+        )
+    if prep.duplicates:
+        out.append(Problem("W207", "warning", Location(config.yaml_path), f"{prep.duplicates} duplicate event rows (same item, instant, state, blocked and actor) counted once", "overlapping exports are fine; nothing to fix unless the count is unexpected", count=prep.duplicates))
+    before = result.events_before_created
+    for row in before.head(20).itertuples(index=False):
+        out.append(Problem("W301", "warning", Location(config.yaml_path), f"item '{row.item_id}' has an event before its created time; created moved back to the first event", "check the items file's created column"))
+    if len(before) > 20:
+        out.append(Problem("W301", "warning", Location(config.yaml_path), f"{len(before) - 20} more items with events before created", "", count=len(before) - 20))
+    has_events = np.zeros(len(prep.items), dtype=bool)
+    has_events[prep.item] = True
+    no_events = prep.items.loc[~has_events, "item_id"]
+    for item_id in no_events.head(20):
+        out.append(Problem("W302", "warning", Location(config.yaml_path), f"item '{item_id}' is listed but has no events", "export its history, or remove it from the items file"))
+    if len(no_events) > 20:
+        out.append(Problem("W302", "warning", Location(config.yaml_path), f"{len(no_events) - 20} more items with no events", "", count=len(no_events) - 20))
+    mapped = np.zeros(len(prep.items), dtype=bool)
+    mapped[prep.item[prep.stage >= 0]] = True
+    never = prep.items.loc[has_events & ~mapped, "item_id"]
+    for item_id in never.head(20):
+        out.append(Problem("W303", "warning", Location(config.yaml_path), f"item '{item_id}' never reaches a mapped stage", "map its states to stages in stream.yaml"))
+    if len(never) > 20:
+        out.append(Problem("W303", "warning", Location(config.yaml_path), f"{len(never) - 20} more items that never reach a mapped stage", "", count=len(never) - 20))
+    if result.ignored_after_as_of:
+        out.append(Problem("W306", "warning", Location(config.yaml_path), f"{result.ignored_after_as_of} events after as_of were ignored", "move as_of later to include them", count=result.ignored_after_as_of))
+    if result.ignored_created_after:
+        out.append(Problem("W307", "warning", Location(config.yaml_path), f"{result.ignored_created_after} items created after as_of were ignored", "move as_of later to include them", count=result.ignored_created_after))
+    _ = stages, data
+    return out
+
+
+def _quality(prep: Prepared, result: ItemResult, data: StreamData) -> dict[str, Any]:
+    items = result.items
+    n = len(items)
+    share = lambda mask: float(mask.sum() / n) if n else None  # noqa: E731
+    return {
+        "items": n,
+        "events": int(len(data.events)),
+        "events_used": int(len(prep.ts)),
+        "duplicates": prep.duplicates,
+        "excluded_items": prep.excluded_items,
+        "with_commitment": share(items["committed"].notna()),
+        "with_done": share(items["done"].notna()),
+        "with_unmapped_time": share(items["stage_ns:unmapped"] > 0),
+        "unmapped_states": prep.unmapped_states.to_dict("records"),
+    }

@@ -1,0 +1,1 @@
+"""Page contexts + Jinja2 + Markdown -> in-memory pages and downloads; no file I/O."""

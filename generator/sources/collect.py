@@ -1,0 +1,74 @@
+"""Read every source of a stream and merge them into one set of canonical frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from generator.model import StreamConfig, StreamData
+from generator.sources import KINDS
+from generator.sources.base import ReadContext
+
+EVENT_DTYPES = {
+    "item_id": "string", "ts": "int64", "state": "string", "blocked": "int8",
+    "actor": "string", "source": "int16", "file": "category", "line": "int64",
+}
+ITEM_DTYPES = {
+    "item_id": "string", "type": "string", "title": "string", "created": "Int64",
+    "url": "string", "file": "category", "line": "int64",
+}
+
+
+def _typed(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+    for name, dtype in dtypes.items():
+        if name not in frame:
+            frame[name] = pd.Series(pd.NA if dtype in ("string", "Int64") else 0, index=frame.index, dtype=dtype)
+    return frame[list(dtypes)].astype(dtypes)
+
+
+def _concat(parts: list[pd.DataFrame], dtypes: dict[str, str]) -> pd.DataFrame:
+    if not parts:
+        return _typed(pd.DataFrame({k: [] for k in dtypes}), dtypes)
+    if len(parts) == 1:
+        return _typed(parts[0], dtypes)
+    return _typed(pd.concat([_typed(p, dtypes) for p in parts], ignore_index=True), dtypes)
+
+
+def read_stream(root: Path, config: StreamConfig) -> StreamData:
+    """Read all sources in stream.yaml order; the `source` column keeps that order for tie-breaks."""
+    events: list[pd.DataFrame] = []
+    items: list[pd.DataFrame] = []
+    extra: dict[str, list[pd.DataFrame]] = {"deployments": [], "changes": [], "incidents": []}
+    data = StreamData(events=pd.DataFrame(), items=pd.DataFrame(), deployments=None, changes=None, incidents=None)
+    stream_dir = root / config.folder
+    for index, options in enumerate(config.sources):
+        ctx = ReadContext(root, stream_dir, config.timezone, index)
+        part = KINDS[options.kind].read(options, ctx)
+        data.problems += part.problems
+        data.inputs += part.inputs
+        for reason, count in part.skipped.items():
+            if count:
+                data.skipped[f"{reason} ({', '.join(part.inputs) or options.kind})"] = count
+        data.notes.update(part.notes)
+        if part.events is not None and len(part.events):
+            frame = part.events.copy()
+            frame["source"] = index
+            events.append(frame)
+        if part.items is not None and len(part.items):
+            items.append(part.items)
+        for name in extra:
+            frame = getattr(part, name)
+            if frame is not None and len(frame):
+                extra[name].append(frame)
+    data.events = _concat(events, EVENT_DTYPES)
+    merged_items = _concat(items, ITEM_DTYPES)
+    # several item sources: the first one that lists an item wins, attribute by attribute
+    if len(items) > 1:
+        merged_items = merged_items.groupby("item_id", sort=False, as_index=False).first()
+        merged_items = _typed(merged_items, ITEM_DTYPES)
+    data.items = merged_items
+    data.deployments = pd.concat(extra["deployments"], ignore_index=True) if extra["deployments"] else None
+    data.changes = pd.concat(extra["changes"], ignore_index=True) if extra["changes"] else None
+    data.incidents = pd.concat(extra["incidents"], ignore_index=True) if extra["incidents"] else None
+    return data

@@ -1,0 +1,129 @@
+"""The stream.yaml schema (STREAM_YAML.md), as frozen pydantic models.
+
+Field-level rules live here; rules that relate fields to each other (stage
+order, state listed twice, commitment) live in validate/rules.py so that each
+gets its own error code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
+STREAM_ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+FlowType = Literal["feature", "defect", "risk", "debt"]
+FLOW_TYPES: tuple[str, ...] = ("feature", "defect", "risk", "debt", "other")
+StageKind = Literal["wait", "active", "done", "cancelled"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Stage(Strict):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    name: str | None = None
+    states: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1)]
+    kind: StageKind
+    wip_limit: Annotated[int, Field(gt=0)] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Blocked(Strict):
+    states: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+
+
+class Exclude(Strict):
+    types: tuple[str, ...] = ()
+
+
+class Period(Strict):
+    start: dt.date
+    end: dt.date
+    label: str | None = None
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date_only(cls, value: object) -> object:
+        if isinstance(value, dt.datetime):
+            raise ValueError("expected a date (YYYY-MM-DD), got a date and time")
+        return value
+
+
+class Targets(Strict):
+    lead_time_p50_days: Annotated[float, Field(gt=0)] | None = None
+    lead_time_p85_days: Annotated[float, Field(gt=0)] | None = None
+    cycle_time_p50_days: Annotated[float, Field(gt=0)] | None = None
+    cycle_time_p85_days: Annotated[float, Field(gt=0)] | None = None
+    flow_efficiency: Annotated[float, Field(ge=0, le=1)] | None = None
+    throughput_per_week: Annotated[float, Field(gt=0)] | None = None
+    wip_mean: Annotated[float, Field(gt=0)] | None = None
+
+
+class ProcessEvent(Strict):
+    date: dt.date
+    label: Annotated[str, Field(min_length=1)]
+    stage: str | None = None
+
+
+class StreamDef(Strict):
+    """One validated streams/<id>/stream.yaml."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    owner: str | None = None
+    group: str | None = None
+    timezone: str = "UTC"
+    as_of: dt.datetime | None = None
+    sources: Annotated[tuple[dict[str, object], ...], Field(min_length=1)]
+    stages: Annotated[tuple[Stage, ...], Field(min_length=1)]
+    commitment: str
+    blocked: Blocked = Blocked()
+    item_types: dict[str, FlowType] = Field(default_factory=dict)
+    exclude: Exclude = Exclude()
+    periods: dict[Annotated[str, Field(pattern=ID_PATTERN)], Period] = Field(default_factory=dict)
+    targets: Targets = Targets()
+    events: tuple[ProcessEvent, ...] = ()
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, value: object) -> object:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return dt.datetime(value.year, value.month, value.day)
+        return value
+
+    @field_validator("group")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = [p.strip() for p in value.split("/")]
+        if not all(parts):
+            raise ValueError("a group is a path like 'Portfolio/Program' with no empty parts")
+        return "/".join(parts)
+
+    @model_validator(mode="after")
+    def _nothing(self) -> StreamDef:
+        return self
+
+    def stage(self, stage_id: str) -> Stage:
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        raise KeyError(stage_id)
+
+
+class ProjectDef(Strict):
+    """The optional vsm.yaml at the project root."""
+
+    title: str = "Value streams"
+    privacy: bool = False
+    noindex: bool = False
+    base_url: str | None = None
