@@ -8,9 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from typing import TYPE_CHECKING, Any
+
 from generator import __version__
-from generator.build import BuildOptions, BuildReport, Progress, build, check
 from generator.errors import Problem
+
+if TYPE_CHECKING:  # the build pulls in pandas and plotly: import it only when a command needs it
+    from generator.build import BuildReport, Progress
 
 SHOWN = 50
 
@@ -22,7 +26,7 @@ def _problems_text(problems: list[Problem]) -> str:
     return "\n".join(lines)
 
 
-def _progress(enabled: bool) -> tuple[Progress, object]:
+def _progress(enabled: bool) -> tuple[Progress, Any]:
     if not enabled:
         return (lambda stream, step, fraction: None), None
     if sys.stderr.isatty():
@@ -61,6 +65,8 @@ def _summary(report: BuildReport, verb: str) -> str:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from generator.build import BuildOptions, build
+
     project = Path(args.project).resolve()
     out = Path(args.out).resolve() if args.out else project / "_site"
     options = BuildOptions(project=project, out=out, strict=args.strict, base_url=args.base_url, privacy=True if args.private else None, noindex=True if args.noindex else None)
@@ -84,6 +90,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from generator.build import BuildOptions, check
+
     report = check(BuildOptions(project=Path(args.project).resolve(), out=Path(".")))
     if report.problems:
         print(_problems_text(report.problems), file=sys.stderr)

@@ -63,7 +63,7 @@ class StreamConfig:
     sources: tuple[Any, ...]  # SourceOptions subclasses, in stream.yaml order
     yaml_path: str
     notes_path: str | None
-    reports: tuple[str, ...]  # project-relative paths of reports/*.md
+    reports: tuple[Any, ...]  # validate.reports.ReportDef, one per reports/*.md
     stage_map: StageMap
 
     @property

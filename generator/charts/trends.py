@@ -91,7 +91,7 @@ def scatter(hist: pd.DataFrame, timezone: str, events: list[dict[str, Any]], p: 
         table["done"] = _local_days(table["done"].to_numpy(dtype=np.int64), timezone).strftime("%Y-%m-%d %H:%M")
     return Chart(
         id="trends-cycle-scatter", title="Cycle time scatterplot",
-        caption="Each dot is a completed item: when it was done (x) and its cycle time from commitment to done (y). Lines: percentiles over the whole history." + sampled,
+        caption="Each dot is a completed item: when it was done (x) and its cycle time from commitment to done (y). Lines: cycle time percentiles of the current period's completed items." + sampled,
         finding=finding, spec=spec, table=table, download="cycle-time-scatter.csv",
         columns={"item_id": "item", "done": "done (local)", "cycle_days": "cycle time (days)"},
     )

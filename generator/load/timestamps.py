@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 NAT = np.iinfo(np.int64).min
-_OFFSET_RE = r":\d{2}(?:[.,]\d{1,9})?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"  # after a time: a date's "-15" is no offset
+_OFFSET_RE = r"[T ]\d{2}.*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"  # only after a time: in "2026-01-15", "-15" is the day
 _ISO_RE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
 _FAST_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S")
 

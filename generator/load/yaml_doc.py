@@ -47,14 +47,30 @@ class _Builder:
         self.doc = doc
         self.problems = problems
         self.constructor = yaml.SafeLoader("")
+        self.open_nodes: set[int] = set()
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.doc.value_pos[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if id(node) in self.open_nodes:
+            raise yaml.constructor.ConstructorError(None, None, "an alias refers to itself (recursive anchor)", node.start_mark)
+        self.open_nodes.add(id(node))
+        try:
+            return self._build(node, path)
+        finally:
+            self.open_nodes.discard(id(node))
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except ValueError as exc:  # e.g. an impossible date such as 2026-02-30
+            raise yaml.constructor.ConstructorError(None, None, f"'{node.value}' is not a valid value ({exc})", node.start_mark) from None
+
+    def _build(self, node: yaml.Node, path: PathKey) -> Any:
         if isinstance(node, yaml.MappingNode):
             self.constructor.flatten_mapping(node)
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.constructor.construct_object(key_node, deep=True)
+                key = self._scalar(key_node)
                 if not isinstance(key, str | int | bool | float) and key is not None:
                     key = str(key)
                 key = key if isinstance(key, str) else str(key)
@@ -77,7 +93,7 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        return self._scalar(node)
 
 
 def parse_yaml(text: str, path: str) -> tuple[YamlDoc | None, list[Problem]]:

@@ -112,6 +112,8 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
     wip_series = wip_at(result, definition, ends)
     wip_now = int(wip_at(result, definition, np.array([span.as_of], dtype=np.int64))[0])
 
+    in_progress = (items["status"].to_numpy(dtype=object) == "in_progress") & items["committed"].notna().to_numpy()
+    wip_stage = items.loc[in_progress, "current_stage"].value_counts()
     stages_out: dict[str, Any] = {}
     ca_values: list[float] = []
     ca = result.ca_ok.iloc[codes] if len(result.ca_ok.columns) else result.ca_ok
@@ -124,8 +126,11 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
             "p50_days": float(np.quantile(days(col[visited]), 0.5)) if visited.any() else None,
             "p85_days": float(np.quantile(days(col[visited]), 0.85)) if visited.any() else None,
             "items_through": int(visited.sum()),
+            "wip_now": int(wip_stage.get(stage.id, 0)),
         }
         if stage.kind == "active":
+            blocked_col = completed[f"blocked_ns:{stage.id}"].to_numpy(dtype=np.int64)
+            entry["blocked_mean_days"] = float(days(blocked_col).mean()) if n else None
             share = float(ca[stage.id].to_numpy()[visited].mean()) if visited.any() else None
             entry["pct_complete_accurate"] = share
             if share is not None:
@@ -140,6 +145,12 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
         "items_through": int((unmapped > 0).sum()),
     }
     stage_ids = [s.id for s in definition.stages]
+    moves = result.moves[np.isin(result.moves["row"].to_numpy(), codes)]
+    rework = (
+        moves.drop_duplicates(["row", "from_stage", "to_stage"]).groupby(["from_stage", "to_stage"], sort=True).size()
+        if len(moves) else pd.Series(dtype="int64")
+    )
+    rework_out = [{"from": f, "to": t, "items": int(c), "share": float(c / n)} for (f, t), c in rework.items()] if n else []
     commit_at = stage_ids.index(definition.commitment)
     candidates = [s.id for s in definition.stages[commit_at:] if s.kind in ("wait", "active")]
     means = {sid: stages_out[sid]["mean_days"] for sid in candidates if stages_out[sid]["mean_days"] is not None}
@@ -215,6 +226,7 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
         },
         "bottleneck": bottleneck,
         "hand_offs": hand,
+        "rework_moves": rework_out,
         "weekly_throughput": [int(v) for v in weekly["completed"]],
     }
     wip_frame = pd.DataFrame({"day_end": ends, "wip": wip_series})

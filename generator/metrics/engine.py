@@ -56,6 +56,7 @@ class ItemResult:
     ca_ok: pd.DataFrame
     hand_offs_by_stage: np.ndarray | None  # item x (stages + unmapped) hand-off counts, None without actors
     codes: np.ndarray  # item code (index into Prepared.items) of each row of `items`
+    moves: pd.DataFrame  # one row per move back: row (position in `items`), from_stage, to_stage (ids), at (ns)
     ignored_after_as_of: int
     ignored_created_after: int
     events_before_created: pd.DataFrame  # item_id, created (given), first event ts
@@ -167,6 +168,7 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
 
     per_stage = _sum_by(seg.item * (n_stages + 1) + code, length, n_items * (n_stages + 1)).reshape(n_items, n_stages + 1)
     active = kind == "active"
+    blocked_per_stage = _sum_by(seg.item * (n_stages + 1) + code, np.where(seg.blocked, length, 0), n_items * (n_stages + 1)).reshape(n_items, n_stages + 1)
     process = _sum_by(seg.item, np.where(active & ~seg.blocked, length, 0), n_items)
     blocked = _sum_by(seg.item, np.where(seg.blocked, length, 0), n_items)
     total = _sum_by(seg.item, length, n_items)
@@ -211,6 +213,9 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
     for j, st in enumerate(stages):
         out[f"stage_ns:{st.id}"] = per_stage[:, j]
     out["stage_ns:unmapped"] = per_stage[:, n_stages]
+    for j, st in enumerate(stages):
+        if st.kind == "active":
+            out[f"blocked_ns:{st.id}"] = blocked_per_stage[:, j]
     keep = alive
     before = pd.DataFrame(
         {"item_id": prep.items["item_id"][before_created].to_numpy(), "created": given[before_created], "first_event": first_event[before_created]}
@@ -218,7 +223,13 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
     first = pd.DataFrame(first_entry[keep], columns=[st.id for st in stages])
     active_ids = [st.id for st in stages if st.kind == "active"]
     ca = pd.DataFrame(ca_ok[keep][:, [j for j, st in enumerate(stages) if st.kind == "active"]], columns=active_ids)
+    row_of = np.full(n_items, -1, dtype=np.int64)
+    row_of[np.flatnonzero(keep)] = np.arange(int(keep.sum()))
+    mb = np.flatnonzero(moved_back)
+    ids = np.array([st.id for st in stages] + ["unmapped"], dtype=object)
+    moves = pd.DataFrame({"row": row_of[seg.item[mb]], "from_stage": ids[prev_order[mb]], "to_stage": ids[order_of[code[mb]]], "at": seg.start[mb]})
     return ItemResult(
+        moves=moves,
         as_of=as_of,
         items=out[keep].reset_index(drop=True),
         segments=seg,
@@ -318,7 +329,7 @@ def _hand_offs(prep: Prepared, as_of: int, created: np.ndarray, window_end: np.n
 
     Each hand-off is credited to the stage the item is in after that row.
     """
-    if not prep.has_actor:
+    if not prep.has_actor or not ((prep.actor >= 0) & (prep.ts <= as_of)).any():
         none = pd.array(np.zeros(n_items, dtype=np.int64), dtype="Int64")
         none[:] = pd.NA
         return none, None

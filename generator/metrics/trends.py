@@ -54,7 +54,7 @@ def bucket(done_ns: np.ndarray, timezone: str, freq: str) -> pd.Series:
     """Local period start (a date) of each instant: 'W' = ISO week (Monday), 'M' = calendar month."""
     local = pd.to_datetime(done_ns, unit="ns", utc=True).tz_convert(timezone).tz_localize(None)
     if freq == "W":
-        starts = (local - pd.to_timedelta(local.weekday, unit="D")).normalize()
+        starts = (local - pd.to_timedelta(local.day_of_week, unit="D")).normalize()
     else:
         starts = local.to_period("M").to_timestamp()
     return pd.Series(starts.date, dtype="object")

@@ -82,7 +82,9 @@ def problems_from(exc: ValidationError, doc: YamlDoc, model: type[BaseModel], pr
             hint = "see docs/stream-yaml.md for the expected form"
             if kind in ("list_type", "tuple_type") and isinstance(value, str):
                 hint = f'write {loc[-1]}: ["{value}"]'
-            out.append(Problem("E103", "error", doc.locate(full), f"{where}: {err['msg'].lower()}, got {_show(value)}", hint))
+            expected = {"list_type": "a list", "tuple_type": "a list", "dict_type": "a mapping of keys", "model_type": "a mapping of keys", "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number", "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false", "date_type": "a date (YYYY-MM-DD)", "datetime_type": "a date and time"}.get(kind)
+            message = f"expected {expected}" if expected else err["msg"].lower()
+            out.append(Problem("E103", "error", doc.locate(full), f"{where}: {message}, got {_show(value)}", hint))
         else:
             hint = "see docs/stream-yaml.md for the allowed values"
             ctx = err.get("ctx") or {}

@@ -13,6 +13,7 @@ from generator.model import Project, StageMap, StreamConfig
 from generator.sources import KINDS
 from generator.validate.paths import unsafe_reason
 from generator.validate.pydantic_errors import problems_from
+from generator.validate.reports import load_report
 from generator.validate.rules import check_rules
 from generator.validate.schema import STREAM_ID_RE, ProjectDef, StreamDef
 
@@ -53,7 +54,11 @@ def _load_settings(root: Path) -> tuple[ProjectDef, list[Problem]]:
     path = root / "vsm.yaml"
     if not path.is_file():
         return ProjectDef(), []
-    doc, problems = parse_yaml(path.read_text(encoding="utf-8"), "vsm.yaml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return ProjectDef(), [Problem("E100", "error", Location("vsm.yaml"), "vsm.yaml is not UTF-8 text", "save it as UTF-8")]
+    doc, problems = parse_yaml(text, "vsm.yaml")
     if doc is None:
         return ProjectDef(), problems
     try:
@@ -100,7 +105,15 @@ def load_stream(root: Path, folder: Path) -> tuple[StreamConfig | None, list[Pro
         return None, problems
     notes = folder / "notes.md"
     reports_dir = folder / "reports"
-    reports = tuple(sorted(rel(p, root) for p in reports_dir.glob("*.md"))) if reports_dir.is_dir() else ()
+    report_paths = sorted(rel(p, root) for p in reports_dir.glob("*.md")) if reports_dir.is_dir() else []
+    reports = []
+    for report_path in report_paths:
+        report, report_problems = load_report(root, report_path, definition)
+        problems += report_problems
+        if report is not None:
+            reports.append(report)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
     config = StreamConfig(
         id=folder.name,
         folder=rel(folder, root),
@@ -108,7 +121,7 @@ def load_stream(root: Path, folder: Path) -> tuple[StreamConfig | None, list[Pro
         sources=tuple(sources),
         yaml_path=yaml_rel,
         notes_path=rel(notes, root) if notes.is_file() else None,
-        reports=reports,
+        reports=tuple(reports),
         stage_map=StageMap.build(definition),
     )
     return config, problems
