@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,9 @@ import pandas as pd
 
 from generator.errors import Location, Problem
 from generator.metrics.aggregates import PeriodResult, cumulative_flow, day_ends, period_metrics, wip_at
+from generator.metrics.compare import compare_periods
 from generator.metrics.engine import ItemResult, timeline_at
+from generator.metrics.little import littles_law_check
 from generator.metrics.periods import PeriodSpan, local_date, named_periods, quarters, span
 from generator.metrics.prepare import NAT, Prepared, prepare
 from generator.model import StreamConfig, StreamData
@@ -30,6 +33,9 @@ class StreamMetrics:
     problems: list[Problem] = field(default_factory=list)
     quality: dict[str, Any] = field(default_factory=dict)
     daily: pd.DataFrame | None = None  # day_end (ns), wip, then cumulative flow per stage id, over the whole history
+    comparison: dict[str, Any] = field(default_factory=dict)
+    littles_law: dict[str, Any] = field(default_factory=dict)
+    period_for: Callable[[PeriodSpan], PeriodResult] | None = None  # figures of any other span (reports)
 
 
 def resolve_as_of(config: StreamConfig, data: StreamData) -> int | None:
@@ -66,11 +72,9 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     created = np.full(len(prep.items), NAT, dtype=np.int64)
     created[result.codes] = result.items["created"].to_numpy(dtype=np.int64, na_value=NAT)
 
-    def run(span: PeriodSpan) -> PeriodResult:
-        # only items that can matter: active at or after the period's start, or never finished
-        relevant = (last_event >= span.start) | ~np.isin(full_status, ["done", "cancelled"]) | (created >= span.start)
-        res = result if span.as_of == as_of and relevant.all() else timeline_at(prep, definition, span.as_of, subset=relevant)
-        return period_metrics(res, span, definition)
+    finished = np.isin(full_status, ["done", "cancelled"])
+    out.period_for = lambda span: _period(prep, result, definition, span, last_event, finished, created)
+    run = out.period_for
 
     for span in named_periods(definition, as_of):
         out.periods[span.name] = run(span)
@@ -81,9 +85,20 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     first = int(result.items["created"].min())
     for span in quarters(first, as_of, definition.timezone):
         out.quarters[span.name] = run(span)
+    if "baseline" in out.periods and "current" in out.periods:
+        out.comparison = compare_periods(config.id, out.periods["baseline"], out.periods["current"], [s.id for s in definition.stages if s.kind in ("wait", "active")])
+    out.littles_law = {name: littles_law_check(p) for name, p in out.periods.items()}
     out.quality = _quality(prep, result, data)
     out.daily = _daily(result, definition, first, as_of)
     return out
+
+
+def _period(prep: Prepared, result: ItemResult, definition: StreamDef, span: PeriodSpan, last_event: np.ndarray, finished: np.ndarray, created: np.ndarray) -> PeriodResult:
+    """A period's figures from the events up to its as_of, for the items that can matter to it:
+    those with events at or after its start, created in it, or never finished."""
+    relevant = (last_event >= span.start) | ~finished | (created >= span.start)
+    res = result if span.as_of == result.as_of and relevant.all() else timeline_at(prep, definition, span.as_of, subset=relevant)
+    return period_metrics(res, span, definition)
 
 
 def _daily(result: ItemResult, definition: StreamDef, first: int, as_of: int) -> pd.DataFrame:

@@ -56,7 +56,7 @@ def period_json(period: PeriodResult) -> dict[str, Any]:
     return summary
 
 
-def metrics_document(metrics: StreamMetrics, comparison: dict[str, Any] | None = None) -> dict[str, Any]:
+def metrics_document(metrics: StreamMetrics) -> dict[str, Any]:
     return {
         "stream": metrics.config.id,
         "name": metrics.config.definition.name,
@@ -64,11 +64,12 @@ def metrics_document(metrics: StreamMetrics, comparison: dict[str, Any] | None =
         "timezone": metrics.config.timezone,
         "periods": {name: period_json(p) for name, p in metrics.periods.items()},
         "quarters": {name: period_json(p) for name, p in metrics.quarters.items()},
-        "comparison": comparison or {},
+        "comparison": metrics.comparison,
+        "littles_law": metrics.littles_law,
         "quality": metrics.quality,
         "problems": [p.as_dict() for p in metrics.problems],
     }
 
 
-def metrics_json(metrics: StreamMetrics, comparison: dict[str, Any] | None = None) -> bytes:
-    return json_bytes(metrics_document(metrics, comparison))
+def metrics_json(metrics: StreamMetrics) -> bytes:
+    return json_bytes(metrics_document(metrics))

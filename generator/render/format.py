@@ -64,4 +64,11 @@ def instant(ns: Any, timezone: str = "UTC") -> str:
     return f"{stamp.day} {stamp:%b} {stamp.year} {stamp:%H:%M} {stamp.tzname()}"
 
 
-FILTERS = {"duration": duration, "percent": percent, "number": number, "integer": integer, "day": day, "instant": instant}
+def pvalue(value: Any) -> str:
+    if _missing(value):
+        return "–"
+    v = float(value)
+    return "< 0.001" if v < 0.001 else f"{v:.3f}"
+
+
+FILTERS = {"pvalue": pvalue, "duration": duration, "percent": percent, "number": number, "integer": integer, "day": day, "instant": instant}

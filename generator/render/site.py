@@ -14,7 +14,7 @@ from generator import __version__
 from generator.metrics.stream import StreamMetrics
 from generator.model import Project
 from generator.render.env import TEMPLATES, make_env
-from generator.render.pages import groups_page, home, items_page, quality_page, stream_page, trends_page
+from generator.render.pages import compare_page, groups_page, home, items_page, quality_page, stream_page, trends_page
 from generator.render.downloads import items_csv, metrics_json
 
 STATIC = TEMPLATES / "static"
@@ -104,7 +104,10 @@ def stream_nav(metrics: StreamMetrics) -> dict[str, Any]:
     base = f"streams/{sid}/"
     pages = [("overview", "Map", base)]
     if metrics.result is not None:
-        pages += [("trends", "Trends", base + "trends/"), ("items", "Items", base + "items/")]
+        pages += [("trends", "Trends", base + "trends/")]
+        if metrics.comparison:
+            pages += [("compare", "Baseline vs current", base + "compare/")]
+        pages += [("items", "Items", base + "items/")]
     pages += [("quality", "Data quality", base + "quality/")]
     group = metrics.config.definition.group
     return {
@@ -137,6 +140,8 @@ def render_site(project: Project, streams: list[StreamMetrics], options: SiteOpt
         if metrics.result is not None:
             trends_page.render(ctx, metrics, nav)
             items_page.render(ctx, metrics, nav)
+            if metrics.comparison:
+                compare_page.render(ctx, metrics, nav)
         quality_page.render(ctx, metrics, nav)
     groups_page.render(ctx, group_slug)
     home.render(ctx, group_slug)

@@ -1,4 +1,4 @@
-"""A stream's overview page: its definition, counts and data problems."""
+"""A stream's overview: the value stream map of the current period (baseline beside it), notes, reports, definition."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.metrics.stream import StreamMetrics
+from generator.render.map_context import period_map
 from generator.render.markdown_text import render_inline, render_markdown
 
 if TYPE_CHECKING:
@@ -18,8 +19,13 @@ def notes_html(metrics: StreamMetrics, root: Path) -> str:
     return render_markdown((root / metrics.config.notes_path).read_text(encoding="utf-8"))
 
 
-def render(ctx: SiteContext, metrics: StreamMetrics, root: Path, nav: dict[str, Any]) -> None:
+def render(ctx: SiteContext, metrics: StreamMetrics, root: Path, nav: dict[str, Any], reports: list[dict[str, Any]] | None = None) -> None:
     d = metrics.config.definition
+    current = metrics.periods.get("current")
+    baseline = metrics.periods.get("baseline")
+    vsm = None
+    if current is not None and current.summary["lead_time"]["count"]:
+        vsm = period_map(metrics, current, baseline=baseline, comparison=metrics.comparison, id_prefix="vsm-current", root="../../")
     ctx.page(
         f"streams/{metrics.config.id}/index.html",
         "stream.html",
@@ -31,7 +37,13 @@ def render(ctx: SiteContext, metrics: StreamMetrics, root: Path, nav: dict[str, 
         quality=metrics.quality,
         problems=metrics.problems,
         periods=metrics.periods,
+        current=current.summary if current else None,
+        current_label=current.span.label if current else "",
+        baseline_label=baseline.span.label if baseline else "",
         as_of=metrics.as_of,
+        vsm=vsm,
+        reports=reports or [],
+        warnings=sum(1 for p in metrics.problems if p.severity == "warning"),
         nav=nav,
         active="overview",
     )
