@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -85,10 +85,11 @@ FIXED = (  # key, label, kind, q, direction of good, unit, value set, what n cou
 )
 
 
-def _metrics(stage_ids: list[str]) -> list[_Metric]:
+def _metrics(stage_ids: list[str], names: Mapping[str, str]) -> list[_Metric]:
     out = [_Metric(*row) for row in FIXED]
     for s in stage_ids:
-        key, where, visited = f"stage:{s}", f"time in {s}", f"items that visited {s}"
+        key, name = f"stage:{s}", names.get(s, s)
+        where, visited = f"time in {name}", f"items that visited {name}"
         out.append(
             _Metric(
                 f"{key}:mean", f"Mean {where}", "mean", 0, "lower", "days", f"{key}:all", "items"
@@ -451,6 +452,7 @@ def compare_periods(
     stage_ids: list[str],
     resamples: int = 2000,
     *,
+    stage_names: Mapping[str, str] | None = None,
     workers: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Baseline versus current for every comparable metric, in the metrics.json key order.
@@ -460,11 +462,12 @@ def compare_periods(
     baseline, current, change, relative_change, ci_low, ci_high, p_value, verdict, direction,
     n_baseline, n_current, method, unit, sentence; throughput also has summary_baseline and
     summary_current (the periods' own throughput_per_week). Durations in days; throughput as
-    the mean completed count over whole ISO weeks; flow efficiency as a fraction. `workers`
-    threads share the work (default: the CPUs, at most 4); the result never depends on it.
+    the mean completed count over whole ISO weeks; flow efficiency as a fraction.
+    `stage_names` (id -> display name) words the stage sentences; `workers` threads share the
+    work (default: the CPUs, at most 4), and the result never depends on it.
     """
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-    metrics = _metrics(list(stage_ids))
+    metrics = _metrics(list(stage_ids), stage_names or {})
     names = list(dict.fromkeys(m.values for m in metrics))
     groups = list(
         dict.fromkeys(name.removesuffix(":all").removesuffix(":visited") for name in names)
@@ -558,14 +561,13 @@ def _hours(*days: float) -> bool:
     return all(abs(d) < 1 for d in days)
 
 
-def _value(unit: str, x: float, hours: bool | None = None) -> str:
+def _value(unit: str, x: float) -> str:
     """One value with its unit: durations under a day in hours, ratios as percentages."""
     if unit == "ratio":
         return f"{_plain(100 * x)}%"
     if unit == "per week":
         return f"{_plain(x)} items a week"
-    in_hours = _hours(x) if hours is None else hours
-    return f"{_plain(x * 24)} hours" if in_hours else f"{_plain(x)} days"
+    return f"{_plain(x * 24)} hours" if _hours(x) else f"{_plain(x)} days"
 
 
 def _from_to(unit: str, a: float, b: float) -> str:
@@ -600,7 +602,7 @@ def format_p(p: float) -> str:
 
 
 def _items(n: int, noun: str) -> str:
-    return noun.replace("items", "item", 1) if n == 1 else noun
+    return noun.replace("items", "item").replace("weeks", "week") if n == 1 else noun
 
 
 def sentence(label: str, unit: str, entry: dict[str, Any], noun: str = "items") -> str:
@@ -707,9 +709,12 @@ def ecdf(values_days: Any, max_points: int = 500) -> tuple[np.ndarray, np.ndarra
     Points are taken at evenly spaced ranks, each moved to the last of its tied values so that
     y is the exact ECDF at x; the smallest and largest values are always kept.
     """
-    v = np.asarray(
-        pd.to_numeric(pd.Series(values_days, dtype="object"), errors="coerce"), dtype=np.float64
-    )
+    try:
+        v = np.asarray(values_days, dtype=np.float64).ravel()
+    except (TypeError, ValueError):  # pd.NA and other missing markers
+        v = pd.to_numeric(pd.Series(list(values_days), dtype="object"), errors="coerce").to_numpy(
+            dtype=np.float64
+        )
     v = np.sort(v[np.isfinite(v)])
     n = len(v)
     if not n:

@@ -82,6 +82,15 @@ def per_bucket(hist: pd.DataFrame, timezone: str, freq: str) -> pd.DataFrame:
     return out.reset_index()
 
 
+def whole_weeks(weeks: pd.DataFrame, as_of: int, timezone: str) -> pd.DataFrame:
+    """Drop a last week that had not ended by as_of (its count would read as a drop in throughput)."""
+    if not len(weeks):
+        return weeks
+    last_start = pd.Timestamp(weeks["start"].iloc[-1]).tz_localize(timezone, nonexistent="shift_forward", ambiguous=True)
+    ended = (last_start + pd.Timedelta(days=7)).tz_convert("UTC").as_unit("ns").value <= as_of
+    return weeks if ended else weeks.iloc[:-1]
+
+
 def bottleneck_history(quarters: dict[str, PeriodResult]) -> pd.DataFrame:
     """One row per quarter: label, bottleneck stage, its mean days, completed count, complete flag."""
     rows = []

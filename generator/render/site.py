@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from generator import __version__
 from generator.metrics.stream import StreamMetrics
 from generator.model import Project
 from generator.render.env import TEMPLATES, make_env
-from generator.render.pages import compare_page, groups_page, home, items_page, quality_page, stream_page, trends_page
+from generator.render.pages import compare_page, groups_page, home, items_page, quality_page, report_page, stream_page, trends_page
 from generator.render.downloads import items_csv, metrics_json
 
 STATIC = TEMPLATES / "static"
@@ -39,6 +39,7 @@ class SiteContext:
     provenance: str
     assets: dict[str, str]  # logical name -> path under the site root
     files: dict[str, bytes]
+    reports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # stream id -> its reports, newest first
 
     def page(self, path: str, template: str, **context: Any) -> None:
         """Render `template` to `path` (a folder's index.html); links are made relative to it."""
@@ -109,6 +110,8 @@ def stream_nav(metrics: StreamMetrics) -> dict[str, Any]:
             pages += [("compare", "Baseline vs current", base + "compare/")]
         pages += [("items", "Items", base + "items/")]
     pages += [("quality", "Data quality", base + "quality/")]
+    if metrics.config.reports and metrics.result is not None:
+        pages.insert(1, ("reports", "Reports", base + "#reports"))
     group = metrics.config.definition.group
     return {
         "id": sid,
@@ -136,7 +139,9 @@ def render_site(project: Project, streams: list[StreamMetrics], options: SiteOpt
             ctx.add(f"{base}/data/items.csv", items_csv(metrics, options.privacy))
         ctx.add(f"{base}/data/metrics.json", metrics_json(metrics))
         nav = stream_nav(metrics)
-        stream_page.render(ctx, metrics, root, nav)
+        reports = report_page.render_all(ctx, metrics, nav) if metrics.result is not None else []
+        ctx.reports[metrics.config.id] = reports
+        stream_page.render(ctx, metrics, root, nav, reports)
         if metrics.result is not None:
             trends_page.render(ctx, metrics, nav)
             items_page.render(ctx, metrics, nav)

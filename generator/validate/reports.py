@@ -26,7 +26,7 @@ from generator.validate.pydantic_errors import problems_from
 from generator.validate.schema import ID_PATTERN, Strict, StreamDef
 
 REF_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-SLUG_RE = re.compile(ID_PATTERN.replace("_", ""))
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 DISTRIBUTIONS = ("count", "mean", "p50", "p85", "p95")
 SCALARS = (
@@ -106,7 +106,7 @@ def load_report(root: Path, rel_path: str, definition: StreamDef) -> tuple[Repor
     slug = path.stem
     problems: list[Problem] = []
     if not SLUG_RE.match(slug):
-        problems.append(Problem("E140", "error", Location(rel_path), f"report name '{slug}' is not a valid URL slug", "rename the file: lowercase letters, digits and '-', starting with a letter (e.g. 2026-q3.md)"))
+        problems.append(Problem("E140", "error", Location(rel_path), f"report name '{slug}' is not a valid URL slug", "rename the file: lowercase letters, digits and '-' (e.g. 2026-q3.md)"))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -37,7 +37,7 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
         charts.percentiles(weeks, "cycle", "W", events, t.cycle_time_p85_days, t.cycle_time_p50_days),
         charts.percentiles(months, "cycle", "M", events, t.cycle_time_p85_days, t.cycle_time_p50_days),
         charts.scatter(hist, tz, events, pcts, t.cycle_time_p85_days, ctx.options.privacy),
-        charts.throughput(weeks, events, t.throughput_per_week),
+        charts.throughput(trends.whole_weeks(weeks, metrics.as_of or 0, tz), events, t.throughput_per_week),
         charts.wip(metrics.daily, tz, events, t.wip_mean) if metrics.daily is not None else None,
         charts.cfd(metrics.daily, stages, tz, events) if metrics.daily is not None else None,
         charts.ratio(months, "flow_efficiency", "trends-flow-efficiency", "Flow efficiency", "Process time / (process + wait) over the items completed each month, a ratio of sums; process time is time in active stages while not blocked.", "flow efficiency", events, t.flow_efficiency),
