@@ -437,11 +437,10 @@ def _verdict(
 
 
 def _run(jobs: list[Callable[[], Any]], workers: int) -> list[Any]:
+    """Run independent jobs, in threads when workers > 1 (numpy and scipy release the GIL)."""
     if workers <= 1 or len(jobs) <= 1:
         return [job() for job in jobs]
-    with ThreadPoolExecutor(
-        max_workers=min(workers, len(jobs))
-    ) as pool:  # numpy and scipy release the GIL
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         return list(pool.map(lambda job: job(), jobs))
 
 

@@ -177,7 +177,7 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
     moved_back, prev_order = _moves_back(seg, order_of[code], length, window_end)
     reworked = np.zeros(n_items, dtype=bool)
     reworked[seg.item[moved_back]] = True
-    first_entry = _first_entries(seg, code, length, n_stages, n_items)
+    first_entry = _first_entries(seg, code, length, window_end, n_stages, n_items)
     ca_ok = _pct_ca_flags(seg, order_of[code], prev_order, moved_back, first_entry, stages, n_items)
 
     hand_offs, by_stage = _hand_offs(prep, as_of, created, window_end, alive, n_items, stages)
@@ -281,7 +281,7 @@ def _moves_back(seg: Segments, order: np.ndarray, length: np.ndarray, window_end
     Only visits inside the window count: positive length, or the item's final segment
     when it starts at the window's end (the final done or cancel).
     """
-    visit = (order >= 0) & ((length > 0) | (seg.final & (seg.start == window_end[seg.item])))
+    visit = (order >= 0) & ((length > 0) | (seg.start == window_end[seg.item]))
     idx = np.flatnonzero(visit)
     prev = np.full(len(seg.item), -1, dtype=np.int64)
     if len(idx) > 1:
@@ -291,10 +291,10 @@ def _moves_back(seg: Segments, order: np.ndarray, length: np.ndarray, window_end
     return moved, prev
 
 
-def _first_entries(seg: Segments, code: np.ndarray, length: np.ndarray, n_stages: int, n_items: int) -> np.ndarray:
-    """item x stage: first instant the item entered the stage (any segment, zero-length final included)."""
+def _first_entries(seg: Segments, code: np.ndarray, length: np.ndarray, window_end: np.ndarray, n_stages: int, n_items: int) -> np.ndarray:
+    """item x stage: first instant the item entered the stage, counting visits as _moves_back does."""
     out = np.full(n_items * (n_stages + 1), BIG, dtype=np.int64)
-    counted = (length > 0) | seg.final
+    counted = (length > 0) | (seg.start == window_end[seg.item])
     key = seg.item[counted] * (n_stages + 1) + code[counted]
     np.minimum.at(out, key, seg.start[counted]) if len(key) < 4096 else _min_sorted(out, key, seg.start[counted])
     out = out.reshape(n_items, n_stages + 1)[:, :n_stages]

@@ -105,6 +105,8 @@ def prepare(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, st
     state_code, uniques = map_states(ev["state"].iloc[order].reset_index(drop=True), stage_map, stage_index)
     blocked_in = ev["blocked"].to_numpy(dtype=np.int64)[order]
     actor_code, actors = pd.factorize(ev["actor"].iloc[order].reset_index(drop=True), use_na_sentinel=True)
+    blank_actor = np.array([not str(a).strip() for a in actors] + [True], dtype=bool)
+    actor_code = np.where(blank_actor[actor_code], -1, actor_code)  # '' is no actor
     file_code, files = pd.factorize(ev["file"].astype("string").iloc[order].reset_index(drop=True), use_na_sentinel=True)
 
     # duplicates: equal (item, instant, state, blocked, actor); only rows sharing an instant can be equal
