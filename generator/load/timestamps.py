@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 NAT = np.iinfo(np.int64).min
-_OFFSET_RE = r"[T ]\d{2}.*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"  # only after a time: in "2026-01-15", "-15" is the day
-_ISO_RE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
+_WALL = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
+_ISO_RE = _WALL + "$"  # a naive date or date and time, nothing after it
+_OFFSET_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)? ?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"  # only after a time
 _FAST_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S")
 
 
@@ -70,11 +71,11 @@ def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstant
     has_offset = pc.fill_null(pc.match_substring_regex(stripped, _OFFSET_RE), False).to_numpy(zero_copy_only=False)
     text = pd.Series(stripped.to_numpy(zero_copy_only=False), dtype="object")
 
-    aware = looks_iso & has_offset & ~empty
+    aware = has_offset & ~empty
     if aware.any():
         parsed = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
         ns[aware] = _to_ns(parsed)
-    naive = looks_iso & ~has_offset & ~empty
+    naive = looks_iso & ~has_offset & ~empty  # anything else is not ISO 8601: invalid
     ambiguous = np.zeros(n, dtype=bool)
     nonexistent = np.zeros(n, dtype=bool)
     if naive.any():

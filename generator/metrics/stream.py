@@ -12,6 +12,7 @@ import pandas as pd
 from generator.errors import Location, Problem
 from generator.metrics.aggregates import PeriodResult, cumulative_flow, day_ends, period_metrics, wip_at
 from generator.metrics.compare import compare_periods
+from generator.metrics.dora import dora_period, dora_weekly
 from generator.metrics.engine import ItemResult, timeline_at
 from generator.metrics.little import littles_law_check
 from generator.metrics.periods import PeriodSpan, local_date, named_periods, quarters, span
@@ -35,6 +36,7 @@ class StreamMetrics:
     daily: pd.DataFrame | None = None  # day_end (ns), wip, then cumulative flow per stage id, over the whole history
     comparison: dict[str, Any] = field(default_factory=dict)
     littles_law: dict[str, Any] = field(default_factory=dict)
+    dora: dict[str, Any] | None = None  # DORA measures per period and quarter, and the weekly series
     period_for: Callable[[PeriodSpan], PeriodResult] | None = None  # figures of any other span (reports)
 
 
@@ -88,9 +90,21 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     if "baseline" in out.periods and "current" in out.periods:
         out.comparison = compare_periods(config.id, out.periods["baseline"], out.periods["current"], [s.id for s in definition.stages if s.kind in ("wait", "active")])
     out.littles_law = {name: littles_law_check(p) for name, p in out.periods.items()}
+    if data.deployments is not None or data.changes is not None or data.incidents is not None:
+        out.dora = _dora(data, out, definition.timezone)
     out.quality = _quality(prep, result, data)
     out.daily = _daily(result, definition, first, as_of)
     return out
+
+
+def _dora(data: StreamData, out: StreamMetrics, timezone: str) -> dict[str, Any]:
+    """METRICS.md section 5 for each period and quarter (as of its own end) and per ISO week."""
+    frames = (data.deployments, data.changes, data.incidents)
+    periods = {name: dora_period(*frames, p.span.start, p.span.as_of) for name, p in out.periods.items()}
+    quarters = {name: dora_period(*frames, p.span.start, p.span.as_of) for name, p in out.quarters.items()}
+    first = min(p.span.start for p in out.quarters.values()) if out.quarters else 0
+    weekly = dora_weekly(*frames, first, int(out.as_of or 0), timezone)
+    return {"periods": periods, "quarters": quarters, "weekly": weekly, "level": (periods.get("current") or {}).get("level", {}).get("overall")}
 
 
 def _period(prep: Prepared, result: ItemResult, definition: StreamDef, span: PeriodSpan, last_event: np.ndarray, finished: np.ndarray, created: np.ndarray) -> PeriodResult:

@@ -66,6 +66,7 @@ def metrics_document(metrics: StreamMetrics) -> dict[str, Any]:
         "quarters": {name: period_json(p) for name, p in metrics.quarters.items()},
         "comparison": metrics.comparison,
         "littles_law": metrics.littles_law,
+        "dora": {k: v for k, v in metrics.dora.items() if k != "weekly"} if metrics.dora else None,
         "quality": metrics.quality,
         "problems": [p.as_dict() for p in metrics.problems],
     }

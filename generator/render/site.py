@@ -14,7 +14,7 @@ from generator import __version__
 from generator.metrics.stream import StreamMetrics
 from generator.model import Project
 from generator.render.env import TEMPLATES, make_env
-from generator.render.pages import compare_page, groups_page, home, items_page, quality_page, report_page, stream_page, trends_page
+from generator.render.pages import compare_page, dora_page, groups_page, home, items_page, quality_page, report_page, stream_page, trends_page
 from generator.render.downloads import items_csv, metrics_json
 
 STATIC = TEMPLATES / "static"
@@ -108,6 +108,8 @@ def stream_nav(metrics: StreamMetrics) -> dict[str, Any]:
         pages += [("trends", "Trends", base + "trends/")]
         if metrics.comparison:
             pages += [("compare", "Baseline vs current", base + "compare/")]
+        if metrics.dora:
+            pages += [("dora", "Delivery (DORA)", base + "dora/")]
         pages += [("items", "Items", base + "items/")]
     pages += [("quality", "Data quality", base + "quality/")]
     if metrics.config.reports and metrics.result is not None:
@@ -147,6 +149,8 @@ def render_site(project: Project, streams: list[StreamMetrics], options: SiteOpt
             items_page.render(ctx, metrics, nav)
             if metrics.comparison:
                 compare_page.render(ctx, metrics, nav)
+            if metrics.dora:
+                dora_page.render(ctx, metrics, nav)
         quality_page.render(ctx, metrics, nav)
     groups_page.render(ctx, group_slug)
     home.render(ctx, group_slug)

@@ -128,6 +128,9 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
                     continue
                 name = str(entry.get("field") or entry.get("fieldId") or "").casefold()
                 if name == "status" and entry.get("fieldtype") in ("jira", None):
+                    if text(entry.get("toString")) is None:
+                        skipped["status changes without a status name"] += 1
+                        continue
                     rows.add(key, history.get("created"), text(entry.get("toString")), -1, actor, file, rec.index, rec.line, order)
                     from_state.append(text(entry.get("fromString")))
                 elif name == flagged:

@@ -90,7 +90,7 @@ def card(metrics: StreamMetrics, latest_report: dict[str, Any] | None = None) ->
         "item_count": metrics.quality.get("items", 0),
         "warnings": sum(1 for p in metrics.problems if p.severity == "warning"),
         "latest_report": latest_report,
-        "dora_level": (metrics.dora or {}).get("level") if hasattr(metrics, "dora") else None,
+        "dora_level": (metrics.dora or {}).get("level"),
     }
 
 
