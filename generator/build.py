@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.cache import BuildCache, CachedStream  # build cache (generator/cache.py)
 from generator.errors import Problem, sort_problems
 from generator.metrics.stream import StreamMetrics, compute_stream
 from generator.model import Project, StreamConfig, StreamData
@@ -36,6 +37,8 @@ class BuildReport:
     pages: int = 0
     written: bool = False
     seconds: float = 0.0
+    computed: list[str] = field(default_factory=list)  # build cache: streams read and computed this build
+    reused: list[str] = field(default_factory=list)  # build cache: streams whose cached metrics were reused
 
     @property
     def errors(self) -> list[Problem]:
@@ -55,6 +58,7 @@ class BuildOptions:
     privacy: bool | None = None
     noindex: bool | None = None
     only: frozenset[str] | None = None
+    cache: bool = True  # build cache: reuse unchanged streams' metrics from <project>/.vsm-cache (--no-cache: False)
 
 
 def _noop(stream: str, step: str, fraction: float) -> None:
@@ -83,14 +87,31 @@ def check(options: BuildOptions, progress: Progress = _noop) -> BuildReport:
     return report
 
 
-def build(options: BuildOptions, progress: Progress = _noop) -> BuildReport:
-    """Build the whole site; write it only when no input is invalid (and, with strict, nothing warned)."""
+def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache | None = None) -> BuildReport:
+    """Build the whole site; write it only when no input is invalid (and, with strict, nothing warned).
+
+    Streams whose inputs are unchanged reuse their metrics from the build cache
+    (`cache`, by default the project's `.vsm-cache/`); rendering is always whole-site.
+    """
     started = time.perf_counter()
     report = BuildReport()
     project, problems = load_project(options.project, set(options.only) if options.only else None)
     report.problems += problems
     computed: list[StreamMetrics] = []
-    for config, data in read_all(project, progress):
+    # ---- build cache (generator/cache.py): an unchanged stream reuses its metrics instead of reading and computing
+    store = cache if cache is not None else BuildCache(options.project, enabled=options.cache)
+    for config in project.streams:
+        hit = store.lookup(config)
+        if hit is not None:
+            computed.append(hit.metrics)
+            report.reused.append(config.id)
+            report.problems += [p for p in hit.metrics.problems if p not in report.problems]
+            report.streams.append(_counted(config.id, hit.items, hit.events, hit.metrics.problems))
+            progress(config.id, "reused", 0.8)
+            continue
+        progress(config.id, "reading", 0.1)
+        data = read_stream(Path(project.root), config)
+        # ---- end build cache
         stream_problems = list(data.problems)
         if not any(p.severity == "error" for p in data.problems):
             progress(config.id, "computing", 0.4)
@@ -102,6 +123,11 @@ def build(options: BuildOptions, progress: Progress = _noop) -> BuildReport:
             stream_problems = metrics.problems
         report.problems += [p for p in stream_problems if p not in report.problems]
         report.streams.append(_summary(config.id, data, stream_problems))
+        # ---- build cache: keep what was computed for the next build
+        if computed and computed[-1].config is config:
+            report.computed.append(config.id)
+            store.store(config, CachedStream(computed[-1], report.streams[-1].items, report.streams[-1].events), data.inputs)
+        # ---- end build cache
         progress(config.id, "computed", 0.8)
     report.problems = sort_problems(report.problems)
     if report.errors or (options.strict and report.warnings):
@@ -122,6 +148,11 @@ def build(options: BuildOptions, progress: Progress = _noop) -> BuildReport:
     report.written = True
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _counted(stream_id: str, items: int, events: int, problems: list[Problem]) -> StreamSummary:
+    """A reused stream's summary row (build cache): counts as stored, problems as they were found."""
+    return StreamSummary(stream_id, items, events, sum(1 for p in problems if p.severity == "warning"), sum(1 for p in problems if p.severity == "error"))
 
 
 def _summary(stream_id: str, data: StreamData, problems: list[Problem]) -> StreamSummary:

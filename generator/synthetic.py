@@ -32,7 +32,6 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -42,6 +41,8 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from generator.render.csv_writer import csv_chunks
 
 EVENT_COLUMNS: tuple[str, ...] = ("item_id", "timestamp", "state", "blocked", "actor")
 ITEM_COLUMNS: tuple[str, ...] = ("item_id", "type", "title", "created", "url")
@@ -1066,63 +1067,11 @@ def generate(profile: Profile, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # --------------------------------------------------------------------------- CSV
 
-_CSV_CHUNK = 1_000_000
-
-
-def _escape(text: pa.Array) -> pa.Array:
-    """Quote a value only where CSV needs it (comma, quote, line break); nulls become empty."""
-    text = pc.fill_null(text, "")
-    needs = pc.match_substring_regex(text, '[",\r\n]')
-    if not pc.any(needs).as_py():
-        return text
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-    return pc.if_else(needs, quoted, text)
-
-
 def _write_csv(table: pa.Table, path: Path) -> None:
-    """Minimal quoting, `\\n` line ends, UTF-8; dictionaries are escaped once, not per row."""
-    columns: list[tuple[pa.Array, pa.Array | None]] = []
-    last = table.num_columns - 1
-    for i, name in enumerate(table.column_names):
-        array = table[name].combine_chunks()
-        if pa.types.is_dictionary(array.type):
-            values = _escape(array.dictionary)
-            indices = array.indices
-            if i == last:  # the line end rides on the last column: "\n" for its nulls
-                values = pa.concat_arrays(
-                    [pc.binary_join_element_wise(values, "\n", ""), pa.array(["\n"])]
-                )
-                indices = pc.fill_null(indices, pa.scalar(len(values) - 1, indices.type))
-            columns.append((values, indices))
-        else:
-            values = _escape(array)
-            if i == last:
-                values = pc.binary_join_element_wise(values, "\n", "")
-            columns.append((values, None))
-
-    def chunk(start: int) -> pa.Buffer:
-        parts = []
-        for values, indices in columns:
-            if indices is None:
-                parts.append(values.slice(start, _CSV_CHUNK))
-            else:
-                parts.append(pc.fill_null(values.take(indices.slice(start, _CSV_CHUNK)), ""))
-        lines = pc.binary_join_element_wise(*parts, ",")
-        width = 8 if pa.types.is_large_string(lines.type) else 4
-        bounds = np.frombuffer(
-            lines.buffers()[1],
-            dtype=f"<i{width}",
-            count=len(lines) + 1,
-            offset=lines.offset * width,
-        )
-        first, end = int(bounds[0]), int(bounds[-1])
-        return lines.buffers()[2].slice(first, end - first)
-
-    starts = range(0, table.num_rows, _CSV_CHUNK)
-    with path.open("wb") as out, ThreadPoolExecutor(max_workers=2) as pool:
-        out.write((",".join(table.column_names) + "\n").encode())
-        for buffer in pool.map(chunk, starts):  # Arrow releases the GIL; written in order
-            out.write(buffer)
+    """Minimal quoting, `\\n` line ends, UTF-8 (generator/render/csv_writer.py)."""
+    with path.open("wb") as out:
+        for part in csv_chunks(table):
+            out.write(part)
 
 
 def write_stream_data(folder: Path, profile: Profile, seed: int) -> None:

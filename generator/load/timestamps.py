@@ -104,11 +104,14 @@ def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstant
     return ParsedInstants(ns, invalid, empty, ambiguous, nonexistent)
 
 
-def format_utc(ns: np.ndarray) -> np.ndarray:
-    """ISO 8601 UTC text (`2026-01-05T10:00:00+00:00`) for int64 ns; '' for NAT."""
+def utc_text(ns: np.ndarray) -> pa.Array:
+    """ISO 8601 UTC text (`2026-01-05T10:00:00+00:00`, whole seconds) for int64 ns; null for NAT."""
     valid = ns != NAT
-    out = np.full(len(ns), "", dtype=object)
-    if valid.any():
-        stamps = pd.to_datetime(ns[valid], unit="ns", utc=True)
-        out[valid] = stamps.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_numpy()
-    return out
+    seconds = pa.array(np.where(valid, ns // 1_000_000_000, 0), type=pa.int64(), mask=~valid)
+    text = seconds.cast(pa.timestamp("s")).cast(pa.string())
+    return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), "+00:00", "")
+
+
+def format_utc(ns: np.ndarray) -> np.ndarray:
+    """utc_text as a numpy object array with '' for NAT."""
+    return np.asarray(pc.fill_null(utc_text(ns), "").to_numpy(zero_copy_only=False), dtype=object)

@@ -105,8 +105,9 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
 
     process = completed["process_ns"].to_numpy(dtype=np.int64)
     wait = completed["wait_ns"].to_numpy(dtype=np.int64)
-    denominator = int(process.sum() + wait.sum())
-    efficiency = float(process.sum() / denominator) if denominator > 0 else None
+    # float sums: int64 would overflow past ~3,500 items of 30 days; the ratio needs no more precision
+    denominator = float(process.sum(dtype=np.float64) + wait.sum(dtype=np.float64))
+    efficiency = float(process.sum(dtype=np.float64) / denominator) if denominator > 0 else None
 
     ends = day_ends(span, tz)
     wip_series = wip_at(result, definition, ends)

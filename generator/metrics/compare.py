@@ -636,7 +636,13 @@ def sentence(label: str, unit: str, entry: dict[str, Any], noun: str = "items") 
     tail = f"95% interval {_range(unit, low, high)}" + (f"; {test_text}" if test_text else "")
     if abs(change) <= NOISE or _value(unit, before) == _value(unit, after):
         return f"{label} stayed at about {_value(unit, before)} ({tail.replace('95% interval', '95% interval of the change', 1)}), no significant change."
-    return f"{label} {'fell' if change < 0 else 'rose'} {_from_to(unit, before, after)}, but the change is not significant ({tail})."
+    moved = f"{label} {'fell' if change < 0 else 'rose'} {_from_to(unit, before, after)}"
+    excludes = low > NOISE or high < -NOISE
+    if test and not excludes and p < ALPHA:  # say which half of the rule failed
+        return f"{moved}, but the change is not significant: its 95% interval, {_range(unit, low, high)}, includes zero (Mann–Whitney {test})."
+    if test and excludes:
+        return f"{moved}, but the change is not significant: Mann–Whitney {test} is not below {ALPHA} (95% interval {_range(unit, low, high)})."
+    return f"{moved}, but the change is not significant ({tail})."
 
 
 # ---------------------------------------------------------------- waterfall and distributions

@@ -88,7 +88,10 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     for span in quarters(first, as_of, definition.timezone):
         out.quarters[span.name] = run(span)
     if "baseline" in out.periods and "current" in out.periods:
-        out.comparison = compare_periods(config.id, out.periods["baseline"], out.periods["current"], [s.id for s in definition.stages if s.kind in ("wait", "active")])
+        out.comparison = compare_periods(
+            config.id, out.periods["baseline"], out.periods["current"], [s.id for s in definition.stages if s.kind in ("wait", "active")],
+            stage_names={s.id: s.label for s in definition.stages},
+        )
     out.littles_law = {name: littles_law_check(p) for name, p in out.periods.items()}
     if data.deployments is not None or data.changes is not None or data.incidents is not None:
         out.dora = _dora(data, out, definition.timezone)

@@ -6,13 +6,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from generator.load.timestamps import format_utc
+from generator.load.timestamps import format_utc, utc_text
 from generator.metrics.aggregates import PeriodResult
 from generator.metrics.periods import DAY_NS
 from generator.metrics.prepare import NAT
 from generator.metrics.stream import StreamMetrics
-from generator.render.tables import csv_bytes, json_bytes
+from generator.render.csv_writer import csv_bytes_arrow
+from generator.render.tables import DECIMALS, json_bytes
 
 ITEM_COLUMNS = [
     "item_id", "type", "flow_type", "title", "created", "committed", "done", "lead_time_days",
@@ -26,28 +29,51 @@ def iso(ns: int | None) -> str | None:
     return str(format_utc(np.array([ns], dtype=np.int64))[0])
 
 
-def items_frame(metrics: StreamMetrics, privacy: bool) -> pd.DataFrame:
-    """One row per item in the contract's columns (days as floats, instants ISO UTC)."""
+FORMULA_PREFIX = r"^[=+\-@\t\r]"
+
+
+def _text(values: pd.Series) -> pa.Array:
+    """Untrusted text for a spreadsheet: values that would run as a formula get a leading apostrophe."""
+    arr = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
+    risky = pc.fill_null(pc.match_substring_regex(arr, FORMULA_PREFIX), False)
+    return pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+
+
+def _days(values: np.ndarray) -> pa.Array:
+    """ns -> days rounded to 6 decimals; null where undefined."""
+    out = np.round(values.astype(np.float64) / DAY_NS, DECIMALS)
+    return pa.array(out, type=pa.float64(), from_pandas=True)
+
+
+def items_table(metrics: StreamMetrics, privacy: bool) -> pa.Table:
+    """One row per item in the contract's columns (days as numbers, instants ISO 8601 UTC)."""
     assert metrics.result is not None
     items = metrics.result.items
-    out = pd.DataFrame({"item_id": items["item_id"], "type": items["type"], "flow_type": items["flow_type"]})
-    out["title"] = pd.Series(pd.NA, index=items.index, dtype="string") if privacy else items["title"]
+    cols: dict[str, pa.Array] = {
+        "item_id": _text(items["item_id"]),
+        "type": _text(items["type"]),
+        "flow_type": _text(items["flow_type"]),
+        "title": pa.nulls(len(items), pa.string()) if privacy else _text(items["title"]),
+    }
     for name in ("created", "committed", "done"):
-        out[name] = format_utc(items[name].to_numpy(dtype=np.int64, na_value=NAT))
+        cols[name] = utc_text(items[name].to_numpy(dtype=np.int64, na_value=NAT))
     for name, col in (("lead_time_days", "lead_ns"), ("cycle_time_days", "cycle_ns")):
-        out[name] = items[col].to_numpy(dtype=np.float64, na_value=np.nan) / DAY_NS
-    out["process_days"] = items["process_ns"].to_numpy() / DAY_NS
-    out["wait_days"] = items["wait_ns"].to_numpy() / DAY_NS
-    out["blocked_days"] = items["blocked_ns"].to_numpy() / DAY_NS
-    out["flow_efficiency"] = items["flow_efficiency"]
-    out["reworked"] = np.where(items["reworked"].to_numpy(), "true", "false")
+        cols[name] = _days(items[col].to_numpy(dtype=np.float64, na_value=np.nan))
+    for name, col in (("process_days", "process_ns"), ("wait_days", "wait_ns"), ("blocked_days", "blocked_ns")):
+        cols[name] = _days(items[col].to_numpy())
+    cols["flow_efficiency"] = pa.array(np.round(items["flow_efficiency"].to_numpy(dtype=np.float64), DECIMALS), from_pandas=True)
+    cols["reworked"] = pa.array(np.where(items["reworked"].to_numpy(), "true", "false"))
     for stage in [*(s.id for s in metrics.config.stages), "unmapped"]:
-        out[f"stage_days:{stage}"] = items[f"stage_ns:{stage}"].to_numpy() / DAY_NS
-    return out
+        cols[f"stage_days:{stage}"] = _days(items[f"stage_ns:{stage}"].to_numpy())
+    return pa.table(cols)
+
+
+def items_frame(metrics: StreamMetrics, privacy: bool) -> pd.DataFrame:
+    return items_table(metrics, privacy).to_pandas()
 
 
 def items_csv(metrics: StreamMetrics, privacy: bool) -> bytes:
-    return csv_bytes(items_frame(metrics, privacy), text_columns=("item_id", "type", "title"))
+    return csv_bytes_arrow(items_table(metrics, privacy))
 
 
 def period_json(period: PeriodResult) -> dict[str, Any]:

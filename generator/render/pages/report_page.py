@@ -154,7 +154,10 @@ def build_report(ctx: SiteContext, metrics: StreamMetrics, report: ReportDef, fo
     period = metrics.period_for(the_span)
     base = metrics.periods.get("baseline")
     use_base = base is not None and base.span.end <= the_span.as_of and base.span.start != the_span.start
-    comparison = compare_periods(metrics.config.id, base, period, [s.id for s in d.stages if s.kind in ("wait", "active")]) if use_base and base is not None else {}
+    comparison = (
+        compare_periods(metrics.config.id, base, period, [s.id for s in d.stages if s.kind in ("wait", "active")], stage_names={s.id: s.label for s in d.stages})
+        if use_base and base is not None else {}
+    )
     names = {s.id: s.label for s in d.stages}
     chart_objs = _period_charts(metrics, period, base if use_base else None)
     shown: dict[str, Any] = {"period": period.span.as_dict(), "as_of": the_span.as_of}
@@ -178,8 +181,6 @@ def build_report(ctx: SiteContext, metrics: StreamMetrics, report: ReportDef, fo
                 continue
             shown[f"compare:{ref.arg}"] = {k: entry[k] for k in ("baseline", "current", "change", "ci_low", "ci_high", "p_value", "verdict")}
             sentence = entry["sentence"]
-            if ref.arg.startswith("stage:"):
-                sentence = sentence.replace(ref.arg.split(":")[1], names.get(ref.arg.split(":")[1], ref.arg.split(":")[1]), 1)
             placeholders[token] = _verdict_badge(entry) + (" " + str(escape(sentence)) if ref.kind == "compare" else "")
         elif ref.kind == "chart":
             view = chart_view(chart_objs[ref.arg], ctx, folder)

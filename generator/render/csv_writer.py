@@ -1,0 +1,68 @@
+"""Fast CSV output from Arrow tables: minimal quoting, `\\n` line ends, UTF-8, byte-stable.
+
+Used for the large downloads (items.csv) and by the synthetic data generator;
+pandas' writer is an order of magnitude slower at a million rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CHUNK = 1_000_000
+
+
+def escape(text: pa.Array) -> pa.Array:
+    """Quote a value only where CSV needs it (comma, quote, line break); nulls become empty."""
+    text = pc.fill_null(text.cast(pa.string()) if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type) else text, "")
+    needs = pc.match_substring_regex(text, '[",\r\n]')
+    if not pc.any(needs).as_py():
+        return text
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, text)
+
+
+def csv_chunks(table: pa.Table) -> Iterator[bytes | pa.Buffer]:
+    """The header line, then the rows in chunks (Arrow releases the GIL; chunks come in order)."""
+    columns: list[tuple[pa.Array, pa.Array | None]] = []
+    last = table.num_columns - 1
+    for i, name in enumerate(table.column_names):
+        array = table[name].combine_chunks()
+        if pa.types.is_dictionary(array.type):
+            values = escape(array.dictionary)
+            indices = array.indices
+            if i == last:  # the line end rides on the last column: "\n" for its nulls
+                values = pa.concat_arrays([pc.binary_join_element_wise(values, "\n", ""), pa.array(["\n"])])
+                indices = pc.fill_null(indices, pa.scalar(len(values) - 1, indices.type))
+            columns.append((values, indices))
+        else:
+            values = escape(array)
+            if i == last:
+                values = pc.binary_join_element_wise(values, "\n", "")
+            columns.append((values, None))
+
+    def chunk(start: int) -> pa.Buffer:
+        parts = []
+        for values, indices in columns:
+            if indices is None:
+                parts.append(values.slice(start, CHUNK))
+            else:
+                parts.append(pc.fill_null(values.take(indices.slice(start, CHUNK)), ""))
+        lines = pc.binary_join_element_wise(*parts, ",") if len(parts) > 1 else parts[0]
+        width = 8 if pa.types.is_large_string(lines.type) else 4
+        bounds = np.frombuffer(lines.buffers()[1], dtype=f"<i{width}", count=len(lines) + 1, offset=lines.offset * width)
+        first, end = int(bounds[0]), int(bounds[-1])
+        return lines.buffers()[2].slice(first, end - first) if end > first else pa.py_buffer(b"")
+
+    header = ",".join(escape(pa.array(table.column_names)).to_pylist()) + "\n"
+    yield header.encode("utf-8")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield from pool.map(chunk, range(0, table.num_rows, CHUNK))
+
+
+def csv_bytes_arrow(table: pa.Table) -> bytes:
+    return b"".join(bytes(part) for part in csv_chunks(table))
