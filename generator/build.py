@@ -39,6 +39,7 @@ class BuildReport:
     seconds: float = 0.0
     computed: list[str] = field(default_factory=list)  # build cache: streams read and computed this build
     reused: list[str] = field(default_factory=list)  # build cache: streams whose cached metrics were reused
+    inputs: dict[str, list[str]] = field(default_factory=dict)  # build cache / serve: stream id -> files its sources read
 
     @property
     def errors(self) -> list[Problem]:
@@ -107,10 +108,12 @@ def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache |
             report.reused.append(config.id)
             report.problems += [p for p in hit.metrics.problems if p not in report.problems]
             report.streams.append(_counted(config.id, hit.items, hit.events, hit.metrics.problems))
+            report.inputs[config.id] = list(hit.metrics.quality.get("inputs", []))
             progress(config.id, "reused", 0.8)
             continue
         progress(config.id, "reading", 0.1)
         data = read_stream(Path(project.root), config)
+        report.inputs[config.id] = sorted(data.inputs)
         # ---- end build cache
         stream_problems = list(data.problems)
         if not any(p.severity == "error" for p in data.problems):

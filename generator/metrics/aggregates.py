@@ -78,9 +78,7 @@ def wip_at(result: ItemResult, definition: StreamDef, times: np.ndarray) -> np.n
     kinds = np.array([s.kind for s in definition.stages] + ["unmapped"])
     code = np.where(seg.stage < 0, len(definition.stages), seg.stage)
     open_kind = ~np.isin(kinds[code], ["done", "cancelled"])
-    committed_all = np.full(int(seg.item.max()) + 1 if len(seg.item) else 0, NAT, dtype=np.int64)
-    committed_all[result.codes] = result.items["committed"].fillna(NAT).to_numpy(dtype=np.int64)
-    committed = committed_all[seg.item] if len(seg.item) else np.zeros(0, dtype=np.int64)
+    committed = result.items["committed"].to_numpy(dtype=np.int64, na_value=NAT)[seg.item]
     counted = open_kind & (committed != NAT)
     start = np.maximum(seg.start[counted], committed[counted])
     end = np.where(seg.final[counted], np.iinfo(np.int64).max, seg.end[counted])
@@ -113,7 +111,7 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
     wip_series = wip_at(result, definition, ends)
     wip_now = int(wip_at(result, definition, np.array([span.as_of], dtype=np.int64))[0])
 
-    in_progress = (items["status"].to_numpy(dtype=object) == "in_progress") & items["committed"].notna().to_numpy()
+    in_progress = (items["status"] == "in_progress").to_numpy() & items["committed"].notna().to_numpy()
     wip_stage = items.loc[in_progress, "current_stage"].value_counts()
     stages_out: dict[str, Any] = {}
     ca_values: list[float] = []
@@ -183,10 +181,13 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
         "created_per_week": (len(in_span(created_all)) / per_week) if per_week else None,
     }
 
-    status = items["status"].to_numpy(dtype=object)
-    wip_mask = (status == "in_progress") & (committed_all != NAT)
-    aging = items.loc[wip_mask, ["item_id", "title", "url", "type", "flow_type", "current_stage", "committed"]].copy()
-    aging["age_days"] = days(span.as_of - committed_all[wip_mask])
+    wip_mask = (items["status"] == "in_progress").to_numpy() & (committed_all != NAT)
+    wip_rows = np.flatnonzero(wip_mask)
+    aging = result.attrs(wip_rows)
+    aging["flow_type"] = items["flow_type"].to_numpy()[wip_rows]
+    aging["current_stage"] = items["current_stage"].to_numpy()[wip_rows]
+    aging["committed"] = committed_all[wip_rows]
+    aging["age_days"] = days(span.as_of - committed_all[wip_rows])
     ages = aging["age_days"].to_numpy()
 
     hand: dict[str, Any] | None = None

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from generator.metrics.prepare import NAT, UNMAPPED, Prepared, prepare
-from generator.validate.schema import StreamDef
+from generator.validate.schema import FLOW_TYPES, StreamDef
 
 BIG = np.iinfo(np.int64).max
 
@@ -23,7 +23,7 @@ BIG = np.iinfo(np.int64).max
 class Segments:
     """One row per positive-or-final interval of an item's timeline, cut at as_of.
 
-    item: item code; start/end: ns (end = as_of for the open last one); stage: index or UNMAPPED;
+    item: row of ItemResult.items; start/end: ns (end = as_of for the open last one); stage: index or UNMAPPED;
     blocked: bool; final: the item's last segment. Sorted by item then start; the
     first segment of an item may be the synthetic unmapped time before its first event.
     """
@@ -38,12 +38,16 @@ class Segments:
 
 @dataclass(frozen=True)
 class ItemResult:
-    """Per-item measures at one as_of.
+    """Per-item measures at one as_of, for the items alive then (created by as_of, in the subset).
 
-    items: one row per item: item_id, type, title, url, flow_type, created, committed, done,
-    cancelled (Int64 ns), status (done|cancelled|in_progress), current_stage, lead_ns, cycle_ns
-    (Int64), process_ns, wait_ns, blocked_ns (int64), flow_efficiency (float), reworked (bool),
-    hand_offs (Int64), stage_ns:<id> per stage and stage_ns:unmapped (int64).
+    items: one row per item: code (index into `info`), item_id (categorical), flow_type (categorical), created,
+    committed, done, cancelled (Int64 ns), status (categorical: done|cancelled|in_progress),
+    current_stage (categorical: stage id or unmapped), lead_ns, cycle_ns (Int64), process_ns,
+    wait_ns, blocked_ns (int64), flow_efficiency (float), reworked (bool), hand_offs (Int64),
+    stage_ns:<id> per stage and stage_ns:unmapped (int64), blocked_ns:<id> per active stage.
+    info: the prepared item attributes (item_id, type, title, url, ...), indexed by `code`;
+    `attrs(rows)` looks them up for rows of `items`.
+    segments: item = row of `items`.
     first_entry: item x stage first-entry instants (int64 ns, NAT when never), columns = stage ids.
     ca_ok: item x active stage: True when the item was never sent back to or before the stage
     after first entering it (only meaningful where the stage was visited in the window).
@@ -51,6 +55,7 @@ class ItemResult:
 
     as_of: int
     items: pd.DataFrame
+    info: pd.DataFrame
     segments: Segments
     first_entry: pd.DataFrame
     ca_ok: pd.DataFrame
@@ -61,23 +66,28 @@ class ItemResult:
     ignored_created_after: int
     events_before_created: pd.DataFrame  # item_id, created (given), first event ts
 
+    def attrs(self, rows: np.ndarray | None = None, columns: tuple[str, ...] = ("item_id", "type", "title", "url")) -> pd.DataFrame:
+        """Item attributes for rows of `items` (all rows by default), index aligned to `rows`' order."""
+        codes = self.codes if rows is None else self.codes[np.asarray(rows, dtype=np.int64)]
+        return self.info.iloc[codes][list(columns)].reset_index(drop=True)
 
-def _runs(item: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start offset and length of each item's run in an item-sorted array (length 0 for none)."""
-    counts = np.bincount(item, minlength=n_items)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    return starts, counts
+
+def _sorted_firsts(item: np.ndarray) -> np.ndarray:
+    """Positions where each run of equal values starts in a sorted array."""
+    if not len(item):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate(([True], item[1:] != item[:-1])))
 
 
 def _per_item_min(item: np.ndarray, values: np.ndarray, n_items: int) -> np.ndarray:
     out = np.full(n_items, BIG, dtype=np.int64)
-    np.minimum.at(out, item, values) if len(item) < 64 else _reduce_sorted(np.minimum, item, values, out)
+    _reduce_sorted(np.minimum, item, values, out)
     return out
 
 
 def _per_item_max(item: np.ndarray, values: np.ndarray, n_items: int, fill: int) -> np.ndarray:
     out = np.full(n_items, fill, dtype=np.int64)
-    np.maximum.at(out, item, values) if len(item) < 64 else _reduce_sorted(np.maximum, item, values, out)
+    _reduce_sorted(np.maximum, item, values, out)
     return out
 
 
@@ -85,45 +95,50 @@ def _reduce_sorted(ufunc: np.ufunc, item: np.ndarray, values: np.ndarray, out: n
     """ufunc.reduceat over runs of equal item codes in an item-sorted array."""
     if not len(item):
         return
-    bounds = np.flatnonzero(np.concatenate(([True], item[1:] != item[:-1])))
+    bounds = _sorted_firsts(item)
     reduced = ufunc.reduceat(values, bounds)
     out[item[bounds]] = ufunc(out[item[bounds]], reduced)
 
 
-def build_segments(prep: Prepared, as_of: int, created: np.ndarray, alive: np.ndarray) -> Segments:
-    """Segments of every alive item: rows up to as_of whose state lasts, plus time before the first event."""
-    rows = (prep.ts <= as_of) & prep.last_at_instant & alive[prep.item]
-    item, start = prep.item[rows], prep.ts[rows]
+def build_segments(prep: Prepared, as_of: int, created: np.ndarray, local: np.ndarray, m: int) -> Segments:
+    """Segments of the alive items (local[code] >= 0): rows up to as_of whose state lasts, plus the
+    unmapped time between created and the first event. Items are renumbered 0..m-1 (rows of `items`)."""
+    rows = (prep.ts <= as_of) & prep.last_at_instant
+    rows &= local[prep.item] >= 0
+    item = local[prep.item[rows]]
+    start = prep.ts[rows]
     stage, blocked = prep.stage[rows], prep.blocked[rows]
     n = len(item)
-    end = np.empty(n, dtype=np.int64)
+    last = np.ones(n, dtype=bool)
+    end = np.full(n, as_of, dtype=np.int64)
     if n:
-        end[:-1] = start[1:]
-        end[-1] = as_of
-        last = np.ones(n, dtype=bool)
         last[:-1] = item[:-1] != item[1:]
-        end[last] = as_of
-    else:
-        last = np.zeros(0, dtype=bool)
-    # time between created and the first event is unmapped
-    first_ts = _per_item_min(item, start, len(alive))
-    lead_in = alive & (created < first_ts)
-    lead_items = np.flatnonzero(lead_in)
+        end[:-1] = np.where(last[:-1], as_of, start[1:])
+    firsts = _sorted_firsts(item)
+    first_ts = np.full(m, BIG, dtype=np.int64)
+    first_ts[item[firsts]] = start[firsts]
+    # time between created and the first event is unmapped: inserted before the item's first row
+    lead_items = np.flatnonzero(created < first_ts)
+    at = np.searchsorted(item, lead_items, side="left")
     lead_end = np.minimum(first_ts[lead_items], as_of)
     has_rows = first_ts[lead_items] != BIG
-    seg_item = np.concatenate((lead_items, item))
-    seg_start = np.concatenate((created[lead_items], start))
-    seg_end = np.concatenate((lead_end, end))
-    seg_stage = np.concatenate((np.full(len(lead_items), UNMAPPED), stage))
-    seg_blocked = np.concatenate((np.zeros(len(lead_items), bool), blocked))
-    seg_final = np.concatenate((~has_rows, last))
-    order = np.lexsort((seg_start, seg_item))
-    return Segments(seg_item[order], seg_start[order], seg_end[order], seg_stage[order], seg_blocked[order], seg_final[order])
+    return Segments(
+        np.insert(item, at, lead_items),
+        np.insert(start, at, created[lead_items]),
+        np.insert(end, at, lead_end),
+        np.insert(stage, at, UNMAPPED),
+        np.insert(blocked, at, False),
+        np.insert(last, at, ~has_rows),
+    )
 
 
 def compute_items(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, as_of: int) -> ItemResult:
     """Per-item measures of a canonical event log at as_of (METRICS.md sections 1-2)."""
     return timeline_at(prepare(events, items, definition), definition, as_of)
+
+
+def _nullable(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    return pd.arrays.IntegerArray(values.astype(np.int64), values == NAT)
 
 
 def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.ndarray | None = None) -> ItemResult:
@@ -133,32 +148,35 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
     kinds = np.array([s.kind for s in stages] + ["unmapped"])
     order_of = np.arange(n_stages + 1)
     order_of[-1] = -1  # unmapped has no place in stream order
-    n_items = len(prep.items)
+    n_all = len(prep.items)
     commit_index = [s.id for s in stages].index(definition.commitment)
 
-    in_window = prep.ts <= as_of
-    first_event = _per_item_min(prep.item[in_window], prep.ts[in_window], n_items)
-    first_any = _per_item_min(prep.item, prep.ts, n_items)
+    first_any = prep.first_ts
+    first_event = np.where(first_any <= as_of, first_any, BIG)
     given = prep.items["given_created"].to_numpy(dtype=np.int64)
-    created = np.where(given == NAT, first_any, given)
-    created = np.minimum(created, first_event)
-    known = created != BIG
-    alive = known & (created <= as_of)
+    created_all = np.minimum(np.where(given == NAT, first_any, given), first_event)
+    known = created_all != BIG
+    alive = known & (created_all <= as_of)
     if subset is not None:
         alive &= subset
+    codes = np.flatnonzero(alive)
+    m = len(codes)
+    local = np.full(n_all, -1, dtype=np.int64)
+    local[codes] = np.arange(m)
+    created = created_all[codes]
     before_created = (given != NAT) & (first_event < given) & alive
-    ignored_created_after = int((known & (created > as_of)).sum())
-    ignored_after = int(((prep.ts > as_of) & alive[prep.item]).sum())
+    ignored_created_after = int((known & (created_all > as_of)).sum())
+    ignored_after = int(((prep.ts > as_of) & alive[prep.item]).sum()) if subset is None else 0
 
-    seg = build_segments(prep, as_of, np.where(alive, created, 0), alive)
+    seg = build_segments(prep, as_of, created, local, m)
     code = np.where(seg.stage == UNMAPPED, n_stages, seg.stage)  # column index, unmapped last
     kind = kinds[code]
 
     # done / cancelled: the final run of consecutive segments in done (or cancelled) stages
-    done = _final_run_start(seg, kind == "done", n_items)
-    cancelled = _final_run_start(seg, kind == "cancelled", n_items)
+    done = _final_run_start(seg, kind == "done", m)
+    cancelled = _final_run_start(seg, kind == "cancelled", m)
     committed_mask = (order_of[code] >= commit_index) & (kind != "cancelled")
-    committed = _per_item_min(seg.item[committed_mask], seg.start[committed_mask], n_items)
+    committed = _per_item_min(seg.item[committed_mask], seg.start[committed_mask], m)
     committed = np.where(committed == BIG, NAT, committed)
 
     window_end = np.where(done != NAT, done, np.where(cancelled != NAT, cancelled, as_of))
@@ -166,77 +184,79 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
     e = np.minimum(seg.end, window_end[seg.item])
     length = np.maximum(e - s, 0)
 
-    per_stage = _sum_by(seg.item * (n_stages + 1) + code, length, n_items * (n_stages + 1)).reshape(n_items, n_stages + 1)
+    width = n_stages + 1
+    cell = seg.item * width + code
+    per_stage = _sum_by(cell, length, m * width).reshape(m, width)
+    blocked_length = np.where(seg.blocked, length, 0)
+    blocked_per_stage = _sum_by(cell, blocked_length, m * width).reshape(m, width)
     active = kind == "active"
-    blocked_per_stage = _sum_by(seg.item * (n_stages + 1) + code, np.where(seg.blocked, length, 0), n_items * (n_stages + 1)).reshape(n_items, n_stages + 1)
-    process = _sum_by(seg.item, np.where(active & ~seg.blocked, length, 0), n_items)
-    blocked = _sum_by(seg.item, np.where(seg.blocked, length, 0), n_items)
-    total = _sum_by(seg.item, length, n_items)
+    process = per_stage[:, :n_stages][:, kinds[:n_stages] == "active"].sum(axis=1) - blocked_per_stage[:, :n_stages][:, kinds[:n_stages] == "active"].sum(axis=1)
+    blocked = blocked_per_stage.sum(axis=1)
+    total = per_stage.sum(axis=1)
     wait = total - process
+    _ = active
 
     moved_back, prev_order = _moves_back(seg, order_of[code], length, window_end)
-    reworked = np.zeros(n_items, dtype=bool)
+    reworked = np.zeros(m, dtype=bool)
     reworked[seg.item[moved_back]] = True
-    first_entry = _first_entries(seg, code, length, window_end, n_stages, n_items)
-    ca_ok = _pct_ca_flags(seg, order_of[code], prev_order, moved_back, first_entry, stages, n_items)
+    first_entry = _first_entries(seg, code, length, window_end, n_stages, m)
+    ca_ok = _pct_ca_flags(seg, order_of[code], prev_order, moved_back, first_entry, stages, m)
 
-    hand_offs, by_stage = _hand_offs(prep, as_of, created, window_end, alive, n_items, stages)
-    final_code = np.full(n_items, n_stages, dtype=np.int64)
+    hand_offs, by_stage = _hand_offs(prep, as_of, created, window_end, local, m, stages)
+    final_code = np.full(m, n_stages, dtype=np.int64)
     final_code[seg.item[seg.final]] = code[seg.final]
-    stage_names = np.array([st.id for st in stages] + ["unmapped"], dtype=object)
 
-    status = np.where(done != NAT, "done", np.where(cancelled != NAT, "cancelled", "in_progress"))
+    status = np.where(done != NAT, 0, np.where(cancelled != NAT, 1, 2))
     lead = np.where(done != NAT, done - created, NAT)
     cycle = np.where((done != NAT) & (committed != NAT), done - committed, NAT)
     with np.errstate(invalid="ignore", divide="ignore"):
-        efficiency = np.where(process + wait > 0, process / (process + wait), np.nan)
+        efficiency = np.where(total > 0, process / np.where(total > 0, total, 1), np.nan)
 
-    out = prep.items[["item_id", "type", "title", "url"]].copy()
-    types = pd.Series(out["type"].to_numpy(dtype=object, na_value=None))
-    mapping = dict(definition.item_types)
-    type_codes, type_names = pd.factorize(types, use_na_sentinel=True)
-    flow_of = np.array([mapping.get(str(t), "other") for t in type_names] + ["other"], dtype=object)
-    out["flow_type"] = pd.array(flow_of[type_codes], dtype="string")
-    for name, values in (("created", created), ("committed", committed), ("done", done), ("cancelled", cancelled), ("lead_ns", lead), ("cycle_ns", cycle)):
-        col = pd.array(values, dtype="Int64")
-        col[values == NAT] = pd.NA
-        col[~known] = pd.NA
-        out[name] = col
-    out["status"] = pd.array(status, dtype="string")
-    out["current_stage"] = pd.array(stage_names[final_code], dtype="string")
-    out["process_ns"] = process
-    out["wait_ns"] = wait
-    out["blocked_ns"] = blocked
-    out["flow_efficiency"] = efficiency
-    out["reworked"] = reworked
-    out["hand_offs"] = hand_offs
+    columns: dict[str, object] = {
+        "code": codes,
+        "item_id": pd.Categorical.from_codes(codes, dtype=prep.item_dtype),
+        "flow_type": pd.Categorical.from_codes(prep.items["flow"].to_numpy()[codes], categories=list(FLOW_TYPES)),
+        "created": _nullable(created),
+        "committed": _nullable(committed),
+        "done": _nullable(done),
+        "cancelled": _nullable(cancelled),
+        "lead_ns": _nullable(lead),
+        "cycle_ns": _nullable(cycle),
+        "status": pd.Categorical.from_codes(status, categories=["done", "cancelled", "in_progress"]),
+        "current_stage": pd.Categorical.from_codes(final_code, categories=[st.id for st in stages] + ["unmapped"]),
+        "process_ns": process,
+        "wait_ns": wait,
+        "blocked_ns": blocked,
+        "flow_efficiency": efficiency,
+        "reworked": reworked,
+        "hand_offs": hand_offs,
+    }
     for j, st in enumerate(stages):
-        out[f"stage_ns:{st.id}"] = per_stage[:, j]
-    out["stage_ns:unmapped"] = per_stage[:, n_stages]
+        columns[f"stage_ns:{st.id}"] = per_stage[:, j]
+    columns["stage_ns:unmapped"] = per_stage[:, n_stages]
     for j, st in enumerate(stages):
         if st.kind == "active":
-            out[f"blocked_ns:{st.id}"] = blocked_per_stage[:, j]
-    keep = alive
+            columns[f"blocked_ns:{st.id}"] = blocked_per_stage[:, j]
+    out = pd.DataFrame(columns)
     before = pd.DataFrame(
         {"item_id": prep.items["item_id"][before_created].to_numpy(), "created": given[before_created], "first_event": first_event[before_created]}
     )
-    first = pd.DataFrame(first_entry[keep], columns=[st.id for st in stages])
+    first = pd.DataFrame(first_entry, columns=[st.id for st in stages])
     active_ids = [st.id for st in stages if st.kind == "active"]
-    ca = pd.DataFrame(ca_ok[keep][:, [j for j, st in enumerate(stages) if st.kind == "active"]], columns=active_ids)
-    row_of = np.full(n_items, -1, dtype=np.int64)
-    row_of[np.flatnonzero(keep)] = np.arange(int(keep.sum()))
+    ca = pd.DataFrame(ca_ok[:, [j for j, st in enumerate(stages) if st.kind == "active"]], columns=active_ids)
     mb = np.flatnonzero(moved_back)
     ids = np.array([st.id for st in stages] + ["unmapped"], dtype=object)
-    moves = pd.DataFrame({"row": row_of[seg.item[mb]], "from_stage": ids[prev_order[mb]], "to_stage": ids[order_of[code[mb]]], "at": seg.start[mb]})
+    moves = pd.DataFrame({"row": seg.item[mb], "from_stage": ids[prev_order[mb]], "to_stage": ids[order_of[code[mb]]], "at": seg.start[mb]})
     return ItemResult(
         moves=moves,
         as_of=as_of,
-        items=out[keep].reset_index(drop=True),
+        items=out,
+        info=prep.items,
         segments=seg,
         first_entry=first,
         ca_ok=ca,
-        hand_offs_by_stage=None if by_stage is None else by_stage[keep],
-        codes=np.flatnonzero(keep),
+        hand_offs_by_stage=by_stage,
+        codes=codes,
         ignored_after_as_of=ignored_after,
         ignored_created_after=ignored_created_after,
         events_before_created=before,
@@ -244,18 +264,16 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
 
 
 def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Exact integer sums of `values` per index (bincount is float; int64 sums stay exact)."""
-    out = np.zeros(size, dtype=np.int64)
-    if len(index):
-        np.add.at(out, index, values) if len(index) < 4096 else _add_sorted(out, index, values)
-    return out
+    """Exact int64 sums of non-negative `values` per index.
 
-
-def _add_sorted(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
-    order = np.argsort(index, kind="stable")
-    idx, vals = index[order], values[order]
-    bounds = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1])))
-    out[idx[bounds]] += np.add.reduceat(vals, bounds)
+    bincount sums in float64, so each value is split into a high and a low part whose sums
+    stay below 2**53 (exact) for up to 2**16 values per index.
+    """
+    if not len(index):
+        return np.zeros(size, dtype=np.int64)
+    hi = np.bincount(index, weights=(values >> 26).astype(np.float64), minlength=size)
+    lo = np.bincount(index, weights=(values & ((1 << 26) - 1)).astype(np.float64), minlength=size)
+    return (hi.astype(np.int64) << 26) + lo.astype(np.int64)
 
 
 def _final_run_start(seg: Segments, in_kind: np.ndarray, n_items: int) -> np.ndarray:
@@ -292,20 +310,19 @@ def _moves_back(seg: Segments, order: np.ndarray, length: np.ndarray, window_end
 
 
 def _first_entries(seg: Segments, code: np.ndarray, length: np.ndarray, window_end: np.ndarray, n_stages: int, n_items: int) -> np.ndarray:
-    """item x stage: first instant the item entered the stage, counting visits as _moves_back does."""
-    out = np.full(n_items * (n_stages + 1), BIG, dtype=np.int64)
+    """item x stage: first instant the item entered the stage, counting visits as _moves_back does.
+
+    Segments are sorted by item then start, so an item's first segment in a stage is its entry.
+    """
+    out = np.full((n_items, n_stages), NAT, dtype=np.int64)
     counted = (length > 0) | (seg.start == window_end[seg.item])
-    key = seg.item[counted] * (n_stages + 1) + code[counted]
-    np.minimum.at(out, key, seg.start[counted]) if len(key) < 4096 else _min_sorted(out, key, seg.start[counted])
-    out = out.reshape(n_items, n_stages + 1)[:, :n_stages]
-    return np.where(out == BIG, NAT, out)
-
-
-def _min_sorted(out: np.ndarray, key: np.ndarray, values: np.ndarray) -> None:
-    order = np.lexsort((values, key))
-    k = key[order]
-    bounds = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
-    out[k[bounds]] = np.minimum(out[k[bounds]], values[order][bounds])
+    for j in range(n_stages):
+        idx = np.flatnonzero(counted & (code == j))
+        if not len(idx):
+            continue
+        firsts = idx[_sorted_firsts(seg.item[idx])]
+        out[seg.item[firsts], j] = seg.start[firsts]
+    return out
 
 
 def _pct_ca_flags(seg: Segments, order: np.ndarray, prev: np.ndarray, moved: np.ndarray, first_entry: np.ndarray, stages: tuple, n_items: int) -> np.ndarray:  # type: ignore[type-arg]
@@ -324,18 +341,16 @@ def _pct_ca_flags(seg: Segments, order: np.ndarray, prev: np.ndarray, moved: np.
     return ok
 
 
-def _hand_offs(prep: Prepared, as_of: int, created: np.ndarray, window_end: np.ndarray, alive: np.ndarray, n_items: int, stages: tuple) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray | None]:  # type: ignore[type-arg]
+def _hand_offs(prep: Prepared, as_of: int, created: np.ndarray, window_end: np.ndarray, local: np.ndarray, n_items: int, stages: tuple) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray | None]:  # type: ignore[type-arg]
     """Rows in (created, end] whose actor differs from the item's previous non-empty actor.
 
     Each hand-off is credited to the stage the item is in after that row.
     """
     if not prep.has_actor or not ((prep.actor >= 0) & (prep.ts <= as_of)).any():
-        none = pd.array(np.zeros(n_items, dtype=np.int64), dtype="Int64")
-        none[:] = pd.NA
-        return none, None
-    rows = (prep.ts <= as_of) & (prep.actor >= 0) & alive[prep.item]
+        return pd.arrays.IntegerArray(np.zeros(n_items, dtype=np.int64), np.ones(n_items, dtype=bool)), None
+    rows = (prep.ts <= as_of) & (prep.actor >= 0) & (local[prep.item] >= 0)
     idx = np.flatnonzero(rows)
-    item, actor, ts, stage = prep.item[idx], prep.actor[idx], prep.ts[idx], prep.stage[idx]
+    item, actor, ts, stage = local[prep.item[idx]], prep.actor[idx], prep.ts[idx], prep.stage[idx]
     change = np.zeros(len(idx), dtype=bool)
     if len(idx) > 1:
         change[1:] = (item[1:] == item[:-1]) & (actor[1:] != actor[:-1])
@@ -344,4 +359,4 @@ def _hand_offs(prep: Prepared, as_of: int, created: np.ndarray, window_end: np.n
     width = len(stages) + 1
     code = np.where(stage[counted] == UNMAPPED, len(stages), stage[counted])
     by_stage = np.bincount(item[counted] * width + code, minlength=n_items * width).reshape(n_items, width)
-    return pd.array(per_item, dtype="Int64"), by_stage
+    return pd.arrays.IntegerArray(per_item, np.zeros(n_items, dtype=bool)), by_stage

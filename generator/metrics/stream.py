@@ -69,12 +69,11 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
         return out
 
     last_event = _per_item_last(prep)
-    full_status = np.full(len(prep.items), "", dtype=object)
-    full_status[result.codes] = result.items["status"].to_numpy(dtype=object)
+    finished = np.zeros(len(prep.items), dtype=bool)
+    finished[result.codes] = (result.items["status"] != "in_progress").to_numpy()
     created = np.full(len(prep.items), NAT, dtype=np.int64)
     created[result.codes] = result.items["created"].to_numpy(dtype=np.int64, na_value=NAT)
 
-    finished = np.isin(full_status, ["done", "cancelled"])
     out.period_for = lambda span: _period(prep, result, definition, span, last_event, finished, created)
     run = out.period_for
 

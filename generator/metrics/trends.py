@@ -13,11 +13,12 @@ from generator.metrics.aggregates import PeriodResult, days
 from generator.metrics.periods import DAY_NS
 
 
-def history(quarters: dict[str, PeriodResult]) -> pd.DataFrame:
+def history(quarters: dict[str, PeriodResult], info: pd.DataFrame | None = None) -> pd.DataFrame:
     """All completed items, each from the quarter it completed in.
 
-    One row per completed item: item_id, title, url, type, flow_type, done (ns), lead_days,
-    cycle_days, process_days, wait_days, blocked_days, reworked, quarter, and stage_days:<id>.
+    One row per completed item: code, done (ns), lead_days, cycle_days, process_days, wait_days,
+    blocked_days, reworked, flow_type, quarter, and stage_days:<id>; with `info` (the prepared
+    item attributes) also item_id, title, url and type.
     """
     frames = []
     for name, q in quarters.items():
@@ -26,11 +27,8 @@ def history(quarters: dict[str, PeriodResult]) -> pd.DataFrame:
             continue
         frame = pd.DataFrame(
             {
-                "item_id": c["item_id"].to_numpy(dtype=object),
-                "title": c["title"].to_numpy(dtype=object),
-                "url": c["url"].to_numpy(dtype=object),
-                "type": c["type"].to_numpy(dtype=object),
-                "flow_type": c["flow_type"].to_numpy(dtype=object),
+                "code": c["code"].to_numpy(dtype=np.int64),
+                "flow_type": c["flow_type"].to_numpy(),
                 "done": c["done"].to_numpy(dtype=np.int64),
                 "lead_days": days(c["lead_ns"].to_numpy(dtype=np.int64)),
                 "cycle_days": c["cycle_ns"].to_numpy(dtype=np.float64, na_value=np.nan) / DAY_NS,
@@ -46,8 +44,13 @@ def history(quarters: dict[str, PeriodResult]) -> pd.DataFrame:
                 frame["stage_days:" + col.split(":", 1)[1]] = days(c[col].to_numpy())
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["item_id", "done", "lead_days", "cycle_days", "flow_type", "quarter"])
-    return pd.concat(frames, ignore_index=True).sort_values(["done", "item_id"], kind="stable").reset_index(drop=True)
+        return pd.DataFrame(columns=["code", "item_id", "title", "url", "type", "done", "lead_days", "cycle_days", "flow_type", "quarter"])
+    out = pd.concat(frames, ignore_index=True)
+    out = out.iloc[np.lexsort((out["code"].to_numpy(), out["done"].to_numpy()))].reset_index(drop=True)
+    if info is not None:
+        attrs = info.iloc[out["code"].to_numpy()][["item_id", "title", "url", "type"]].reset_index(drop=True)
+        out = pd.concat([attrs, out], axis=1)
+    return out
 
 
 def bucket(done_ns: np.ndarray, timezone: str, freq: str) -> pd.Series:

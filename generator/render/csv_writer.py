@@ -18,11 +18,12 @@ CHUNK = 1_000_000
 
 def escape(text: pa.Array) -> pa.Array:
     """Quote a value only where CSV needs it (comma, quote, line break); nulls become empty."""
-    text = pc.fill_null(text.cast(pa.string()) if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type) else text, "")
+    text = pc.fill_null(text if pa.types.is_large_string(text.type) else text.cast(pa.large_string()), "")
     needs = pc.match_substring_regex(text, '[",\r\n]')
     if not pc.any(needs).as_py():
         return text
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    quote = pa.scalar('"', pa.large_string())
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'), quote, pa.scalar("", pa.large_string()))
     return pc.if_else(needs, quoted, text)
 
 
@@ -36,13 +37,13 @@ def csv_chunks(table: pa.Table) -> Iterator[bytes | pa.Buffer]:
             values = escape(array.dictionary)
             indices = array.indices
             if i == last:  # the line end rides on the last column: "\n" for its nulls
-                values = pa.concat_arrays([pc.binary_join_element_wise(values, "\n", ""), pa.array(["\n"])])
+                values = pa.concat_arrays([pc.binary_join_element_wise(values, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())), pa.array(["\n"], pa.large_string())])
                 indices = pc.fill_null(indices, pa.scalar(len(values) - 1, indices.type))
             columns.append((values, indices))
         else:
             values = escape(array)
             if i == last:
-                values = pc.binary_join_element_wise(values, "\n", "")
+                values = pc.binary_join_element_wise(values, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string()))
             columns.append((values, None))
 
     def chunk(start: int) -> pa.Buffer:
@@ -52,7 +53,7 @@ def csv_chunks(table: pa.Table) -> Iterator[bytes | pa.Buffer]:
                 parts.append(values.slice(start, CHUNK))
             else:
                 parts.append(pc.fill_null(values.take(indices.slice(start, CHUNK)), ""))
-        lines = pc.binary_join_element_wise(*parts, ",") if len(parts) > 1 else parts[0]
+        lines = pc.binary_join_element_wise(*parts, pa.scalar(",", pa.large_string())) if len(parts) > 1 else parts[0]
         width = 8 if pa.types.is_large_string(lines.type) else 4
         bounds = np.frombuffer(lines.buffers()[1], dtype=f"<i{width}", count=len(lines) + 1, offset=lines.offset * width)
         first, end = int(bounds[0]), int(bounds[-1])

@@ -34,9 +34,12 @@ FORMULA_PREFIX = r"^[=+\-@\t\r]"
 
 def _text(values: pd.Series) -> pa.Array:
     """Untrusted text for a spreadsheet: values that would run as a formula get a leading apostrophe."""
-    arr = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
+    arr = pa.array(values.array, from_pandas=True)
+    arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
     risky = pc.fill_null(pc.match_substring_regex(arr, FORMULA_PREFIX), False)
-    return pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+    if not pc.any(risky).as_py():
+        return arr
+    return pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'", pa.large_string()), arr, pa.scalar("", pa.large_string())), arr)
 
 
 def _days(values: np.ndarray) -> pa.Array:
@@ -49,11 +52,12 @@ def items_table(metrics: StreamMetrics, privacy: bool) -> pa.Table:
     """One row per item in the contract's columns (days as numbers, instants ISO 8601 UTC)."""
     assert metrics.result is not None
     items = metrics.result.items
+    attrs = metrics.result.attrs(None, ("item_id", "type", "title"))
     cols: dict[str, pa.Array] = {
-        "item_id": _text(items["item_id"]),
-        "type": _text(items["type"]),
-        "flow_type": _text(items["flow_type"]),
-        "title": pa.nulls(len(items), pa.string()) if privacy else _text(items["title"]),
+        "item_id": _text(attrs["item_id"]),
+        "type": _text(attrs["type"]),
+        "flow_type": pa.array(items["flow_type"].astype("string").array),
+        "title": pa.nulls(len(items), pa.large_string()) if privacy else _text(attrs["title"]),
     }
     for name in ("created", "committed", "done"):
         cols[name] = utc_text(items[name].to_numpy(dtype=np.int64, na_value=NAT))

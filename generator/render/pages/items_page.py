@@ -19,7 +19,7 @@ LIMIT = 150
 
 
 def _visits(metrics: StreamMetrics, codes: np.ndarray, ends: np.ndarray) -> dict[int, list[tuple[str, str, float, float, bool]]]:
-    """Per item code: (stage name, kind, start offset, length, blocked) of each segment in its window."""
+    """Per row of the result's items (`codes`): (stage name, kind, start offset, length, blocked) of each segment in its window."""
     assert metrics.result is not None
     seg = metrics.result.segments
     stages = metrics.config.stages
@@ -67,11 +67,17 @@ def _rows(metrics: StreamMetrics, frame: pd.DataFrame, codes: np.ndarray, ends: 
     return rows
 
 
+def _with_attrs(metrics: StreamMetrics, rows: np.ndarray) -> pd.DataFrame:
+    """The rows of the result's items with their attributes (item_id, type, title, url)."""
+    assert metrics.result is not None
+    frame = metrics.result.items.iloc[rows].drop(columns=["item_id"]).reset_index(drop=True)
+    return pd.concat([metrics.result.attrs(rows), frame], axis=1)
+
+
 def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> None:
     assert metrics.result is not None and metrics.as_of is not None
     d = metrics.config.definition
     items = metrics.result.items
-    codes = metrics.result.codes
     done = items["status"].to_numpy(dtype=object) == "done"
     committed = items["committed"].notna().to_numpy()
     in_progress = (items["status"].to_numpy(dtype=object) == "in_progress") & committed
@@ -82,8 +88,8 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
     old_idx = np.flatnonzero(in_progress)
     old_idx = old_idx[np.lexsort((items["item_id"].to_numpy(dtype=object)[old_idx], -age[old_idx]))][:LIMIT]
     done_ns = items["done"].to_numpy(dtype=np.int64, na_value=NAT)
-    slowest = _rows(metrics, items.iloc[slow_idx], codes[slow_idx], done_ns[slow_idx], ctx.options.privacy)
-    oldest = _rows(metrics, items.iloc[old_idx], codes[old_idx], np.full(len(old_idx), metrics.as_of, dtype=np.int64), ctx.options.privacy)
+    slowest = _rows(metrics, _with_attrs(metrics, slow_idx), slow_idx, done_ns[slow_idx], ctx.options.privacy)
+    oldest = _rows(metrics, _with_attrs(metrics, old_idx), old_idx, np.full(len(old_idx), metrics.as_of, dtype=np.int64), ctx.options.privacy)
     ctx.page(
         f"streams/{metrics.config.id}/items/index.html", "items.html", title=f"Items · {d.name}", definition=d, nav=nav, active="items",
         slowest=slowest, oldest=oldest, done_count=int(done.sum()), wip_count=int(in_progress.sum()), limit=LIMIT, as_of=metrics.as_of,

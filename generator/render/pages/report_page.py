@@ -108,7 +108,7 @@ def _stages_chart(base: PeriodResult | None, period: PeriodResult, names: dict[s
 def _period_charts(metrics: StreamMetrics, period: PeriodResult, base: PeriodResult | None) -> dict[str, Chart]:
     d = metrics.config.definition
     tz = d.timezone
-    hist = trends.history({period.span.name: period})
+    hist = trends.history({period.span.name: period}, metrics.prepared.items if metrics.prepared is not None else None)
     weeks = trends.per_bucket(hist, tz, "W")
     events = [{"date": e.date, "label": e.label} for e in d.events if period.span.first_day <= e.date <= period.span.last_day]
     cycle = period.summary["cycle_time"]
