@@ -59,7 +59,7 @@ class BuildOptions:
     privacy: bool | None = None
     noindex: bool | None = None
     only: frozenset[str] | None = None
-    cache: bool = True  # build cache: reuse unchanged streams' metrics from <project>/.vsm-cache (--no-cache: False)
+    cache: bool = False  # build cache: reuse unchanged streams' metrics from <project>/.vsm-cache (`vsm build` turns it on; --no-cache)
 
 
 def _noop(stream: str, step: str, fraction: float) -> None:
@@ -122,6 +122,7 @@ def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache |
             metrics.problems = sort_problems(stream_problems + metrics.problems)
             metrics.quality["skipped"] = dict(sorted(data.skipped.items()))
             metrics.quality["inputs"] = sorted(data.inputs)
+            metrics.quality["unavailable"] = unavailable_metrics(data.notes)
             computed.append(metrics)
             stream_problems = metrics.problems
         report.problems += [p for p in stream_problems if p not in report.problems]
@@ -156,6 +157,19 @@ def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache |
 def _counted(stream_id: str, items: int, events: int, problems: list[Problem]) -> StreamSummary:
     """A reused stream's summary row (build cache): counts as stored, problems as they were found."""
     return StreamSummary(stream_id, items, events, sum(1 for p in problems if p.severity == "warning"), sum(1 for p in problems if p.severity == "error"))
+
+
+def unavailable_metrics(notes: dict[str, object]) -> list[str]:
+    """What the sources cannot support, in words for the data-quality page."""
+    out = []
+    if notes.get("no_history"):
+        out.append(
+            "The source has no state history (a Jira CSV export gives created and resolved only): lead time and "
+            "throughput are measured from those two dates; cycle time, time per stage, flow efficiency, blocked "
+            "time, rework and the value stream map's stage figures are not available. Export the issues with their "
+            "changelog (jira-json) to get them."
+        )
+    return out
 
 
 def _summary(stream_id: str, data: StreamData, problems: list[Problem]) -> StreamSummary:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +84,7 @@ def read_csv_table(path: Path, delimiter: str = ",") -> CsvTable:
         raise CsvUnreadable(f"cannot be read ({exc.strerror})", "check the file's permissions") from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    if not raw.strip():
+    if re.search(rb"\S", raw) is None:
         raise CsvUnreadable("file is empty", "export the data again; a CSV needs a header row", 1)
     if b"\x00" in raw[:65536]:
         raise CsvUnreadable("not a text file (contains NUL bytes)", "export the data as CSV (UTF-8)", 1)
@@ -115,19 +117,19 @@ def _fast(raw: bytes, header: list[str], delimiter: str) -> CsvTable | None:
         bad.append((row.number or -1, row.expected_columns, row.actual_columns, row.text))
         return "skip"
 
-    try:
-        table = pcsv.read_csv(
-            pa.BufferReader(raw),
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False, block_size=1 << 26),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
-            convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        message = str(exc)
-        if "UTF8" in message or "utf8" in message.lower():
-            raise CsvUnreadable("not UTF-8 text", "save or export the file as UTF-8") from None
+    bad_seen: list[int] = []
+
+    def any_invalid(row: pcsv.InvalidRow) -> str:
+        bad_seen.append(1)
+        return "skip"
+
+    # threaded first (row numbers of bad rows are unknown then); re-read in one thread only when some row is bad
+    threaded = _read(raw, names, delimiter, any_invalid, threads=True)
+    if threaded is not None and not bad_seen:
+        table = threaded
+    else:
+        table = _read(raw, names, delimiter, on_invalid, threads=False)
+    if table is None:
         return None
     if any(number < 0 for number, *_ in bad):
         return None
@@ -143,6 +145,23 @@ def _fast(raw: bytes, header: list[str], delimiter: str) -> CsvTable | None:
     lines = rows[keep]
     columns = [table.column(n).combine_chunks() for n in names]
     return CsvTable(header, columns, lines, [BadRow(n, e, a, t) for n, e, a, t in sorted(bad)])
+
+
+def _read(raw: bytes, names: list[str], delimiter: str, handler: Callable[[pcsv.InvalidRow], str], threads: bool) -> pa.Table | None:
+    try:
+        return pcsv.read_csv(
+            pa.BufferReader(raw),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads, block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        message = str(exc)
+        if "UTF8" in message or "utf8" in message.lower():
+            raise CsvUnreadable("not UTF-8 text", "save or export the file as UTF-8") from None
+        return None
 
 
 def _slow(raw: bytes, header: list[str], delimiter: str) -> CsvTable:

@@ -108,10 +108,12 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
     efficiency = float(process.sum(dtype=np.float64) / denominator) if denominator > 0 else None
 
     ends = day_ends(span, tz)
-    wip_series = wip_at(result, definition, ends)
-    wip_now = int(wip_at(result, definition, np.array([span.as_of], dtype=np.int64))[0])
+    # one pass over the segments for the daily series, WIP now and WIP at the start
+    counts = wip_at(result, definition, np.concatenate((ends, [span.as_of, span.start])).astype(np.int64))
+    wip_series, wip_now, start_wip = counts[:-2], int(counts[-2]), int(counts[-1])
 
-    in_progress = (items["status"] == "in_progress").to_numpy() & items["committed"].notna().to_numpy()
+    # items in each stage now, committed or not: a queue before the commitment point holds inventory too
+    in_progress = (items["status"] == "in_progress").to_numpy()
     wip_stage = items.loc[in_progress, "current_stage"].value_counts()
     stages_out: dict[str, Any] = {}
     ca_values: list[float] = []
@@ -199,7 +201,6 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
             "by_stage": {sid: (float(by_stage[:, j].mean()) if n else None) for j, sid in enumerate([*stage_ids, "unmapped"])},
         }
 
-    start_wip = int(wip_at(result, definition, np.array([span.start], dtype=np.int64))[0])
     summary: dict[str, Any] = {
         **span.as_dict(),
         "as_of": span.as_of,

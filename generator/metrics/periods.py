@@ -89,7 +89,7 @@ def quarters(first_ns: int, as_of: int, timezone: str) -> list[PeriodSpan]:
         start = dt.date(year, 3 * q + 1, 1)
         end = (dt.date(year + (q == 3), (3 * q + 3) % 12 + 1, 1)) - dt.timedelta(days=1)
         s = span(f"{year}-q{q + 1}", f"Q{q + 1} {year}", start, end, timezone, as_of, kind="quarter")
-        if s.start < s.as_of:
+        if s.as_of - s.start >= DAY_NS:  # at least one whole day of data, or the quarter is noise
             out.append(s)
         year, q = (year + 1, 0) if q == 3 else (year, q + 1)
     return out

@@ -11,6 +11,7 @@ import pandas as pd
 
 from generator.errors import Location, Problem
 from generator.metrics.aggregates import PeriodResult, cumulative_flow, day_ends, period_metrics, wip_at
+from generator.metrics import trends
 from generator.metrics.compare import compare_periods
 from generator.metrics.dora import dora_period, dora_weekly
 from generator.metrics.engine import ItemResult, timeline_at
@@ -36,6 +37,7 @@ class StreamMetrics:
     daily: pd.DataFrame | None = None  # day_end (ns), wip, then cumulative flow per stage id, over the whole history
     comparison: dict[str, Any] = field(default_factory=dict)
     littles_law: dict[str, Any] = field(default_factory=dict)
+    history: pd.DataFrame | None = None  # every completed item, from the quarter it completed in (metrics/trends.py)
     dora: dict[str, Any] | None = None  # DORA measures per period and quarter, and the weekly series
     period_for: Callable[[PeriodSpan], PeriodResult] | None = None  # figures of any other span (reports)
 
@@ -96,14 +98,19 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
         out.dora = _dora(data, out, definition.timezone)
     out.quality = _quality(prep, result, data)
     out.daily = _daily(result, definition, first, as_of)
+    out.history = trends.history(out.quarters, prep.items)
     return out
 
 
 def _dora(data: StreamData, out: StreamMetrics, timezone: str) -> dict[str, Any]:
     """METRICS.md section 5 for each period and quarter (as of its own end) and per ISO week."""
     frames = (data.deployments, data.changes, data.incidents)
-    periods = {name: dora_period(*frames, p.span.start, p.span.as_of) for name, p in out.periods.items()}
-    quarters = {name: dora_period(*frames, p.span.start, p.span.as_of) for name, p in out.quarters.items()}
+    def one(p: PeriodResult) -> dict[str, Any]:
+        figures = dora_period(*frames, p.span.start, p.span.as_of)
+        return {**figures, "start": p.span.first_day.isoformat(), "end": p.span.last_day.isoformat(), "as_of": p.span.as_of}
+
+    periods = {name: one(p) for name, p in out.periods.items()}
+    quarters = {name: one(p) for name, p in out.quarters.items()}
     first = min(p.span.start for p in out.quarters.values()) if out.quarters else 0
     weekly = dora_weekly(*frames, first, int(out.as_of or 0), timezone)
     return {"periods": periods, "quarters": quarters, "weekly": weekly, "level": (periods.get("current") or {}).get("level", {}).get("overall")}

@@ -86,11 +86,15 @@ def per_bucket(hist: pd.DataFrame, timezone: str, freq: str) -> pd.DataFrame:
 
 
 def whole_weeks(weeks: pd.DataFrame, as_of: int, timezone: str) -> pd.DataFrame:
-    """Drop a last week that had not ended by as_of (its count would read as a drop in throughput)."""
+    """Every week from the first with a completion on, weeks without completions as 0; a last
+    week that had not ended by as_of is dropped (its count would read as a drop in throughput)."""
     if not len(weeks):
         return weeks
-    last_start = pd.Timestamp(weeks["start"].iloc[-1]).tz_localize(timezone, nonexistent="shift_forward", ambiguous=True)
-    ended = (last_start + pd.Timedelta(days=7)).tz_convert("UTC").as_unit("ns").value <= as_of
+    starts = pd.date_range(pd.Timestamp(weeks["start"].iloc[0]), pd.Timestamp(weeks["start"].iloc[-1]), freq="7D").date
+    weeks = weeks.set_index("start").reindex(starts).rename_axis("start").reset_index()
+    weeks["count"] = weeks["count"].fillna(0).astype(int)
+    next_start = (pd.Timestamp(weeks["start"].iloc[-1]) + pd.Timedelta(days=7)).tz_localize(timezone, nonexistent="shift_forward", ambiguous=True)
+    ended = next_start.tz_convert("UTC").as_unit("ns").value <= as_of
     return weeks if ended else weeks.iloc[:-1]
 
 

@@ -6,9 +6,13 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from generator.charts.spec import Chart, spec_json
-from generator.render.tables import csv_bytes
+from generator.render.csv_writer import csv_bytes_arrow
+from generator.render.downloads import FORMULA_PREFIX
+from generator.render.tables import DECIMALS
 
 if TYPE_CHECKING:
     from generator.render.site import SiteContext
@@ -26,11 +30,32 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def table_csv(table: pd.DataFrame) -> bytes:
+    """A chart's data as CSV: text neutralised against spreadsheet formulas, numbers rounded once."""
+    columns = {}
+    for name in table.columns:
+        col = table[name]
+        if col.dtype.kind == "f":
+            columns[str(name)] = pa.array(col.round(DECIMALS).to_numpy(), from_pandas=True)
+        elif col.dtype.kind in "iub":
+            columns[str(name)] = pa.array(col.to_numpy())
+        else:
+            try:
+                text = pa.array(col.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # dates and other objects
+                text = pa.array([None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in col.tolist()], pa.large_string())
+            risky = pc.fill_null(pc.match_substring_regex(text, FORMULA_PREFIX), False)
+            if pc.any(risky).as_py():
+                text = pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'", pa.large_string()), text, pa.scalar("", pa.large_string())), text)
+            columns[str(name)] = text
+    return csv_bytes_arrow(pa.table(columns) if columns else pa.table({"empty": pa.array([], pa.large_string())}))
+
+
 def chart_view(chart: Chart, ctx: SiteContext, folder: str) -> dict[str, Any]:
     """Write the chart's CSV into `folder` and return what the `chart` macro needs."""
     table = chart.table
     if chart.download:
-        ctx.add(f"{folder}/{chart.download}", csv_bytes(table, text_columns=tuple(c for c in table.columns if table[c].dtype == object)))
+        ctx.add(f"{folder}/{chart.download}", table_csv(table))
     rows = [[_cell(v) for v in row] for row in table.head(TABLE_ROWS).itertuples(index=False)]
     return {
         "id": chart.id,

@@ -18,7 +18,10 @@ CHUNK = 1_000_000
 
 def escape(text: pa.Array) -> pa.Array:
     """Quote a value only where CSV needs it (comma, quote, line break); nulls become empty."""
+    numeric = pa.types.is_integer(text.type) or pa.types.is_floating(text.type) or pa.types.is_boolean(text.type)
     text = pc.fill_null(text if pa.types.is_large_string(text.type) else text.cast(pa.large_string()), "")
+    if numeric:
+        return text
     needs = pc.match_substring_regex(text, '[",\r\n]')
     if not pc.any(needs).as_py():
         return text

@@ -96,9 +96,20 @@ def metrics_document(metrics: StreamMetrics) -> dict[str, Any]:
         "quarters": {name: period_json(p) for name, p in metrics.quarters.items()},
         "comparison": metrics.comparison,
         "littles_law": metrics.littles_law,
-        "dora": {k: v for k, v in metrics.dora.items() if k != "weekly"} if metrics.dora else None,
+        "dora": _dora_json(metrics.dora) if metrics.dora else None,
         "quality": metrics.quality,
         "problems": [p.as_dict() for p in metrics.problems],
+    }
+
+
+def _dora_json(dora: dict[str, Any]) -> dict[str, Any]:
+    def period(p: dict[str, Any]) -> dict[str, Any]:
+        return {**p, "as_of": iso(p["as_of"])}
+
+    return {
+        "level": dora["level"],
+        "periods": {k: period(v) for k, v in dora["periods"].items()},
+        "quarters": {k: period(v) for k, v in dora["quarters"].items()},
     }
 
 

@@ -48,7 +48,7 @@ def sparks(metrics: StreamMetrics) -> dict[str, str]:
     if metrics.result is None:
         return {}
     tz = metrics.config.timezone
-    hist = trends.history(metrics.quarters)
+    hist = metrics.history if metrics.history is not None else trends.history(metrics.quarters)
     months = trends.per_bucket(hist, tz, "M").tail(12)
     weeks = trends.whole_weeks(trends.per_bucket(hist, tz, "W"), metrics.as_of or 0, tz).tail(26)
     daily = metrics.daily.tail(90) if metrics.daily is not None else None

@@ -22,7 +22,7 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
     tz = d.timezone
     folder = f"streams/{metrics.config.id}/trends"
     events = process_events(metrics)
-    hist = trends.history(metrics.quarters, metrics.prepared.items if metrics.prepared is not None else None)
+    hist = metrics.history if metrics.history is not None else trends.history(metrics.quarters)
     weeks = trends.per_bucket(hist, tz, "W")
     months = trends.per_bucket(hist, tz, "M")
     current = metrics.periods["current"].summary if "current" in metrics.periods else None
