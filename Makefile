@@ -7,7 +7,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help site serve test test-fast lint bench golden lock clean
+.PHONY: help site serve test test-fast lint bench golden screenshots lock clean
 
 help: ## list the targets
 	@echo "VSM Site - value stream reports as code"
@@ -48,6 +48,9 @@ bench: $(VENV)/.installed-test ## time full builds of 10k, 100k and 1M synthetic
 
 golden: $(VENV)/.installed-test ## refresh the golden files after an intended output change
 	VSM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
+screenshots: site $(VENV)/.installed-test ## refresh the README's screenshots in docs/images/
+	$(BIN)/python scripts/readme_screenshot.py _site
 
 lock: $(VENV)/.installed-test ## rewrite constraints.txt from the current environment
 	$(PIP) freeze --exclude-editable | grep -v '^-e' > constraints.txt
