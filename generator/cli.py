@@ -158,6 +158,34 @@ def _cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    import yaml
+
+    from generator.importer import import_source
+
+    options: dict[str, object] = {}
+    for item in args.option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            print(f"error: --option needs key=value, got {item!r}", file=sys.stderr)
+            return 2
+        options[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    result = import_source(args.kind, Path(args.input), Path(args.out), options, args.timezone)
+    if result.problems:
+        print(_problems_text(result.problems), file=sys.stderr)
+    if any(p.severity == "error" for p in result.problems):
+        print("nothing written", file=sys.stderr)
+        return 1
+    for name, rows in result.written.items():
+        print(f"wrote {Path(args.out) / name} ({rows:,} rows)", file=sys.stderr)
+    skipped = {k: v for k, v in result.skipped.items() if v}
+    for reason, count in skipped.items():
+        print(f"skipped {count:,}: {reason}", file=sys.stderr)
+    if not result.written:
+        print("nothing to write: the input holds no records", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vsm", description="Value stream reports as code: build a static site from stream definitions and tracker exports.")
     top.add_argument("--version", action="version", version=f"vsm {__version__}")
@@ -198,6 +226,18 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--project", default=".", metavar="DIR", help="the folder holding streams/ (default: current folder)")
     n.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     n.set_defaults(func=_cmd_new)
+    i = sub.add_parser(
+        "import", help="convert an export into the canonical CSV files",
+        description="Read INPUT as a source KIND (e.g. jira-json, github-issues, git-history) and write the canonical CSV files "
+        "(events.csv, items.csv, deployments.csv, incidents.csv, changes.csv) into DIR.",
+    )
+    i.add_argument("kind", metavar="KIND", help="a source kind from docs/sources.md")
+    i.add_argument("input", metavar="INPUT", help="the export file or folder (or a git repository for git-history)")
+    i.add_argument("-o", "--out", required=True, metavar="DIR", help="folder to write the CSV files into")
+    i.add_argument("--option", action="append", metavar="KEY=VALUE", help="a source option, as in stream.yaml (repeatable)")
+    i.add_argument("--timezone", default="UTC", metavar="TZ", help="IANA zone for timestamps without an offset (default UTC)")
+    i.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+    i.set_defaults(func=_cmd_import)
     return top
 
 

@@ -104,11 +104,19 @@ def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstant
     return ParsedInstants(ns, invalid, empty, ambiguous, nonexistent)
 
 
-def utc_text(ns: np.ndarray) -> pa.Array:
-    """ISO 8601 UTC text (`2026-01-05T10:00:00+00:00`, whole seconds) for int64 ns; null for NAT."""
+def utc_text(ns: np.ndarray, precise: bool = False) -> pa.Array:
+    """ISO 8601 UTC text (`2026-01-05T10:00:00+00:00`) for int64 ns; null for NAT.
+
+    Whole seconds, unless `precise`: then as many fractional digits (3, 6 or 9) as the values need.
+    """
     valid = ns != NAT
-    seconds = pa.array(np.where(valid, ns // 1_000_000_000, 0), type=pa.int64(), mask=~valid)
-    text = seconds.cast(pa.timestamp("s")).cast(pa.string())
+    unit, scale = "s", 1_000_000_000
+    if precise and valid.any():
+        for unit, scale in (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000), ("ns", 1)):
+            if not (ns[valid] % scale).any():
+                break
+    values = pa.array(np.where(valid, ns // scale, 0), type=pa.int64(), mask=~valid)
+    text = values.cast(pa.timestamp(unit)).cast(pa.string())
     return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), "+00:00", "")
 
 
