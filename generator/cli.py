@@ -7,7 +7,6 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
 from typing import TYPE_CHECKING, Any
 
 from generator import __version__
@@ -30,7 +29,8 @@ def _progress(enabled: bool) -> tuple[Progress, Any]:
     if not enabled:
         return (lambda stream, step, fraction: None), None
     if sys.stderr.isatty():
-        from rich.progress import BarColumn, Progress as RichProgress, TextColumn
+        from rich.progress import BarColumn, TextColumn
+        from rich.progress import Progress as RichProgress
 
         bar = RichProgress(TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.fields[step]}"), transient=True)
         tasks: dict[str, object] = {}
@@ -77,7 +77,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         report = build(options, progress)
     finally:
         if bar is not None:
-            bar.stop()  # type: ignore[attr-defined]
+            bar.stop()
     if report.problems:
         print(_problems_text(report.problems), file=sys.stderr)
     print(_summary(report, "build"), file=sys.stderr)
@@ -114,16 +114,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     project = Path(args.project).resolve()
     server = DevServer(ServeOptions(project=project, port=args.port, poll=args.poll, base=args.base), log=lambda text: print(text, file=sys.stderr, flush=True))
-    try:
-        server.start()
-    except OSError as exc:
-        server.stop()
-        print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}\n  hint: another program uses the port; pass --port N (0 picks a free one)", file=sys.stderr)
-        return 1
-    print(f"serving {server.url} (watching {project}; Ctrl-C to stop)", file=sys.stderr, flush=True)
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: server.request_stop()) if in_main else None
     try:
+        try:
+            server.start()
+        except OSError as exc:
+            if server.httpd is None:
+                print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}\n  hint: another program uses the port; pass --port N (0 picks a free one)", file=sys.stderr)
+            else:
+                print(f"error: cannot watch the project's files: {exc.strerror or exc}\n  hint: pass --poll to poll for changes instead (or raise fs.inotify.max_user_watches)", file=sys.stderr)
+            return 1
+        print(f"serving {server.url} (watching {project}; Ctrl-C to stop)", file=sys.stderr, flush=True)
         while not server.wait(0.5):
             pass
     except KeyboardInterrupt:

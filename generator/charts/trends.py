@@ -8,7 +8,16 @@ import numpy as np
 import pandas as pd
 
 from generator.charts.spec import Chart
-from generator.charts.theme import FLOW_COLOURS, MUTED, PERCENTILE_COLOURS, SERIES, add_events, add_target, layout, text
+from generator.charts.theme import (
+    FLOW_COLOURS,
+    MUTED,
+    PERCENTILE_COLOURS,
+    SERIES,
+    add_events,
+    add_target,
+    layout,
+    text,
+)
 from generator.metrics.periods import DAY_NS
 
 SCATTER_GL_ABOVE = 10_000
@@ -40,11 +49,11 @@ def percentiles(buckets: pd.DataFrame, kind: str, freq: str, events: list[dict[s
                 "hovertemplate": f"{q}: %{{y:.1f}} d<extra></extra>",
             }
         )
-    spec = {"data": data, "layout": layout(f"{name} percentiles per {per}", "days")}
+    spec: dict[str, Any] = {"data": data, "layout": layout(f"{name} percentiles per {per}", "days")}
     add_events(spec, events)
     add_target(spec, target_p85, f"p85 {target_p85:g} d" if target_p85 else "")
     add_target(spec, target_p50, f"p50 {target_p50:g} d" if target_p50 else "")
-    start, end = ("created", "done") if kind == "lead" else ("commitment", "done")
+    start = "created" if kind == "lead" else "commitment"
     latest = buckets.iloc[-1] if len(buckets) else None
     finding = (
         f"{name} p85 was {latest[f'{kind}_p85']:.1f} days in the {per} of {x[-1]}, across {len(buckets)} {per}s."
@@ -75,7 +84,7 @@ def scatter(hist: pd.DataFrame, timezone: str, events: list[dict[str, Any]], p: 
             "hovertemplate": "%{text}<br>%{y:.1f} d<extra></extra>",
         }
     ]
-    spec = {"data": data, "layout": layout("Cycle time of completed items", "days", hovermode="closest")}
+    spec: dict[str, Any] = {"data": data, "layout": layout("Cycle time of completed items", "days", hovermode="closest")}
     for q in ("p50", "p85", "p95"):
         value = p.get(q)
         if value is None:
@@ -103,7 +112,7 @@ def throughput(weekly: pd.DataFrame, events: list[dict[str, Any]], target: float
     counts = weekly["count"].astype(int).tolist() if len(weekly) else []
     median = float(np.median(counts)) if counts else None
     data = [{"type": "scatter", "mode": "lines+markers", "name": "completed per week", "x": x, "y": counts, "line": {"color": SERIES[0], "width": 2}, "marker": {"size": 4}, "hovertemplate": "%{y} items<extra></extra>"}]
-    spec = {"data": data, "layout": layout("Throughput per week", "items")}
+    spec: dict[str, Any] = {"data": data, "layout": layout("Throughput per week", "items")}
     if median is not None:
         spec["layout"]["shapes"].append({"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": median, "y1": median, "line": {"color": MUTED, "width": 1.2}})
         spec["layout"]["annotations"].append({"x": 0, "xref": "paper", "y": median, "yref": "y", "text": f"median {median:g}", "showarrow": False, "xanchor": "left", "yanchor": "bottom", "font": {"size": 11, "color": MUTED}})
@@ -112,7 +121,7 @@ def throughput(weekly: pd.DataFrame, events: list[dict[str, Any]], target: float
     finding = f"A median week completed {median:g} items, over {len(counts)} weeks with completions." if median is not None else "No completed items."
     return Chart(
         id="trends-throughput", title="Throughput per week",
-        caption="Items that reached done in each local ISO week (Monday to Sunday); weeks without completions are not drawn.",
+        caption="Items that reached done in each local ISO week (Monday to Sunday), from the first week with a completion to the last whole week before as_of; weeks without completions count as 0.",
         finding=finding, spec=spec, table=weekly[["start", "count"]].copy() if len(weekly) else pd.DataFrame(columns=["start", "count"]),
         download="throughput-per-week.csv", columns={"start": "week starting", "count": "items completed"},
     )
@@ -122,7 +131,7 @@ def wip(daily: pd.DataFrame, timezone: str, events: list[dict[str, Any]], target
     """Work in progress at the end of each day."""
     x = _local_days(daily["day_end"].to_numpy(dtype=np.int64) - 1, timezone).strftime("%Y-%m-%d").tolist() if len(daily) else []
     data = [{"type": "scatter", "mode": "lines", "name": "WIP", "x": x, "y": daily["wip"].astype(int).tolist() if len(daily) else [], "line": {"color": SERIES[0], "width": 2, "shape": "hv"}, "hovertemplate": "%{y} items in progress<extra></extra>"}]
-    spec = {"data": data, "layout": layout("Work in progress", "items")}
+    spec: dict[str, Any] = {"data": data, "layout": layout("Work in progress", "items")}
     add_events(spec, events)
     add_target(spec, target, f"mean {target:g}" if target else "")
     last = int(daily["wip"].iloc[-1]) if len(daily) else 0
@@ -142,7 +151,7 @@ def cfd(daily: pd.DataFrame, stages: list[tuple[str, str]], timezone: str, event
     palette = SERIES * 3
     for i, (sid, name) in enumerate(reversed(stages)):
         data.append({"type": "scatter", "mode": "lines", "name": text(name), "x": x, "y": daily[sid].astype(int).tolist() if len(daily) else [], "fill": "tonexty" if i else "tozeroy", "line": {"width": 1, "color": palette[len(stages) - 1 - i]}, "hovertemplate": f"{text(name)}: %{{y}}<extra></extra>"})
-    spec = {"data": data, "layout": layout("Cumulative flow", "items (cumulative)")}
+    spec: dict[str, Any] = {"data": data, "layout": layout("Cumulative flow", "items (cumulative)")}
     add_events(spec, events)
     table = daily[[s for s, _ in stages]].copy() if len(daily) else pd.DataFrame(columns=[s for s, _ in stages])
     table.insert(0, "day", x)
@@ -163,7 +172,7 @@ def ratio(buckets: pd.DataFrame, column: str, chart_id: str, title: str, caption
     lay = layout(title, y_title)
     if as_percent:
         lay["yaxis"]["tickformat"] = ".0%"
-    spec = {"data": data, "layout": lay}
+    spec: dict[str, Any] = {"data": data, "layout": lay}
     add_events(spec, events)
     add_target(spec, target, f"{target:.0%}" if (target is not None and as_percent) else (f"{target:g}" if target else ""))
     valid = [v for v in y if v is not None and not pd.isna(v)]
@@ -184,7 +193,7 @@ def distribution(buckets: pd.DataFrame, events: list[dict[str, Any]]) -> Chart:
         data.append({"type": "bar", "name": flow, "x": x, "y": buckets[col].tolist() if col in buckets else [], "marker": {"color": FLOW_COLOURS[flow]}, "hovertemplate": f"{flow}: %{{y:.0%}}<extra></extra>"})
     lay = layout("Flow distribution per month", "share of completed items", barmode="stack")
     lay["yaxis"]["tickformat"] = ".0%"
-    spec = {"data": data, "layout": lay}
+    spec: dict[str, Any] = {"data": data, "layout": lay}
     add_events(spec, events)
     cols = ["start", "count"] + [f"share_{f}" for f in ("feature", "defect", "risk", "debt", "other")]
     table = buckets[cols].copy() if len(buckets) else pd.DataFrame(columns=cols)
@@ -211,7 +220,7 @@ def aging(aging_frame: pd.DataFrame, stages: list[tuple[str, str]], p: dict[str,
     data = [{"type": "scatter", "mode": "markers", "name": "items in progress", "x": x, "y": frame["age_days"].round(3).tolist() if len(frame) else [], "text": hover, "customdata": labels, "marker": {"size": 7, "color": SERIES[1], "opacity": 0.75, "line": {"width": 0.5, "color": "#fff"}}, "hovertemplate": "%{text}<br>%{customdata}: %{y:.1f} d old<extra></extra>"}]
     lay = layout("Aging work in progress", "age since commitment (days)", x_type="linear", hovermode="closest")
     lay["xaxis"].update({"tickmode": "array", "tickvals": list(range(len(order))), "ticktext": [text(names.get(s, s)) for s in order], "range": [-0.6, max(len(order) - 0.4, 0.6)], "showgrid": False})
-    spec = {"data": data, "layout": lay}
+    spec: dict[str, Any] = {"data": data, "layout": lay}
     for q in ("p50", "p85", "p95"):
         value = p.get(q)
         if value is None:

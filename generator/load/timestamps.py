@@ -50,12 +50,13 @@ def _fast_path(text: pa.Array) -> np.ndarray | None:
         return None
     if parsed.null_count:
         return None
-    return parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    out: np.ndarray = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return out
 
 
 def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstants:
     """Parse a column of ISO 8601 strings into UTC nanoseconds."""
-    arr = values if isinstance(values, pa.Array) else pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), type=pa.string())
+    arr = values if isinstance(values, pa.Array) else pa.array(values.astype("string").array, from_pandas=True).cast(pa.string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     n = len(arr)
@@ -112,7 +113,7 @@ def utc_text(ns: np.ndarray, precise: bool = False) -> pa.Array:
     valid = ns != NAT
     unit, scale = "s", 1_000_000_000
     if precise and valid.any():
-        for unit, scale in (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000), ("ns", 1)):
+        for unit, scale in (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000), ("ns", 1)):  # noqa: B007 - used after the loop
             if not (ns[valid] % scale).any():
                 break
     values = pa.array(np.where(valid, ns // scale, 0), type=pa.int64(), mask=~valid)

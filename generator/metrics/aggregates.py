@@ -28,7 +28,7 @@ def distribution(values_ns: np.ndarray) -> dict[str, Any]:
         return {"count": 0, "mean": None, "p50": None, "p85": None, "p95": None}
     d = days(values_ns)
     q = np.quantile(d, [p for _, p in PERCENTILES], method="linear")
-    return {"count": int(len(d)), "mean": float(d.mean()), **{k: float(v) for (k, _), v in zip(PERCENTILES, q, strict=True)}}
+    return {"count": len(d), "mean": float(d.mean()), **{k: float(v) for (k, _), v in zip(PERCENTILES, q, strict=True)}}
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
         moves.drop_duplicates(["row", "from_stage", "to_stage"]).groupby(["from_stage", "to_stage"], sort=True).size()
         if len(moves) else pd.Series(dtype="int64")
     )
-    rework_out = [{"from": f, "to": t, "items": int(c), "share": float(c / n)} for (f, t), c in rework.items()] if n else []
+    rework_out = [{"from": key[0], "to": key[1], "items": int(c), "share": float(c / n)} for key, c in rework.items()] if n else []  # type: ignore[index]
     commit_at = stage_ids.index(definition.commitment)
     candidates = [s.id for s in definition.stages[commit_at:] if s.kind in ("wait", "active")]
     means = {sid: stages_out[sid]["mean_days"] for sid in candidates if stages_out[sid]["mean_days"] is not None}
@@ -176,7 +176,10 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
             "created": count_in_bins(created_all[created_all != NAT], weeks, week_ends),
         }
     )
-    in_span = lambda v: v[(v >= span.start) & (v < span.as_of) & (v != NAT)]  # noqa: E731
+    def in_span(v: np.ndarray) -> np.ndarray:
+        selected: np.ndarray = v[(v >= span.start) & (v < span.as_of) & (v != NAT)]
+        return selected
+
     per_week = elapsed_days / 7 if elapsed_days > 0 else None
     arrivals = {
         "committed_per_week": (len(in_span(committed_all)) / per_week) if per_week else None,
@@ -222,7 +225,7 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
         "cancelled": {"count": n_cancelled, "share_of_ended": (n_cancelled / ended) if ended else None},
         "arrivals": arrivals,
         "aging_wip": {
-            "count": int(len(ages)),
+            "count": len(ages),
             "p50_days": float(np.quantile(ages, 0.5)) if len(ages) else None,
             "p85_days": float(np.quantile(ages, 0.85)) if len(ages) else None,
             "max_days": float(ages.max()) if len(ages) else None,

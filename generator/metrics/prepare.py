@@ -211,7 +211,7 @@ def prepare(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, st
         last_at_instant[:-1] = (item[:-1] != item[1:]) | (ts[:-1] != ts[1:])
 
     unmapped_rows = np.flatnonzero(state_code == UNMAPPED)
-    names = np.asarray(state_names.to_pylist() + [None], dtype=object)
+    names = np.asarray([*state_names.to_pylist(), None], dtype=object)
     files = np.asarray(file_names.to_pylist(), dtype=object)
     unmapped = pd.DataFrame({"state": names[state_raw[unmapped_rows]], "file": files[file_code[unmapped_rows]] if len(files) else [], "line": line[unmapped_rows]})
     unmapped_states = (

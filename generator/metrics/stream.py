@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from generator.errors import Location, Problem
-from generator.metrics.aggregates import PeriodResult, cumulative_flow, day_ends, period_metrics, wip_at
 from generator.metrics import trends
+from generator.metrics.aggregates import (
+    PeriodResult,
+    cumulative_flow,
+    day_ends,
+    period_metrics,
+    wip_at,
+)
 from generator.metrics.compare import compare_periods
 from generator.metrics.dora import dora_period, dora_weekly
 from generator.metrics.engine import ItemResult, timeline_at
@@ -76,18 +82,26 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     created = np.full(len(prep.items), NAT, dtype=np.int64)
     created[result.codes] = result.items["created"].to_numpy(dtype=np.int64, na_value=NAT)
 
-    out.period_for = lambda span: _period(prep, result, definition, span, last_event, finished, created)
-    run = out.period_for
+    computed: dict[tuple[int, int, int], PeriodResult] = {}
 
-    for span in named_periods(definition, as_of):
-        out.periods[span.name] = run(span)
-        if out.periods[span.name].summary["lead_time"]["count"] == 0:
+    def run(period: PeriodSpan) -> PeriodResult:
+        # a named period that is also a calendar quarter is computed once
+        key = (period.start, period.end, period.as_of)
+        if key not in computed:
+            computed[key] = _period(prep, result, definition, period, last_event, finished, created)
+        known = computed[key]
+        return replace(known, span=period, summary={**known.summary, **period.as_dict()})
+
+    out.period_for = run
+    for period in named_periods(definition, as_of):
+        out.periods[period.name] = run(period)
+        if out.periods[period.name].summary["lead_time"]["count"] == 0:
             out.problems.append(
-                Problem("W304", "warning", loc, f"period '{span.name}' ({span.label}) has no completed items", "check the period's dates against the data")
+                Problem("W304", "warning", loc, f"period '{period.name}' ({period.label}) has no completed items", "check the period's dates against the data")
             )
     first = int(result.items["created"].min())
-    for span in quarters(first, as_of, definition.timezone):
-        out.quarters[span.name] = run(span)
+    for period in quarters(first, as_of, definition.timezone):
+        out.quarters[period.name] = run(period)
     if "baseline" in out.periods and "current" in out.periods:
         out.comparison = compare_periods(
             config.id, out.periods["baseline"], out.periods["current"], [s.id for s in definition.stages if s.kind in ("wait", "active")],
@@ -160,7 +174,10 @@ def _item_problems(config: StreamConfig, data: StreamData, prep: Prepared, resul
         match = get_close_matches(str(row.state), close, n=1, cutoff=0.6)
         hint = (f"did you mean '{match[0]}'? Otherwise add" if match else "add") + " it to a stage's states in stream.yaml"
         out.append(
-            Problem("W201", "warning", Location(str(row.file), int(row.line)), f"state '{row.state}' is not mapped to any stage (its time is kept as unmapped)", hint, count=int(row.rows))
+            Problem(
+                "W201", "warning", Location(str(row.file), int(row.line)),  # type: ignore[arg-type]
+                f"state '{row.state}' is not mapped to any stage (its time is kept as unmapped)", hint, count=int(row.rows),  # type: ignore[arg-type]
+            )
         )
     if prep.duplicates:
         out.append(Problem("W207", "warning", Location(config.yaml_path), f"{prep.duplicates} duplicate event rows (same item, instant, state, blocked and actor) counted once", "overlapping exports are fine; nothing to fix unless the count is unexpected", count=prep.duplicates))
@@ -194,11 +211,13 @@ def _item_problems(config: StreamConfig, data: StreamData, prep: Prepared, resul
 def _quality(prep: Prepared, result: ItemResult, data: StreamData) -> dict[str, Any]:
     items = result.items
     n = len(items)
-    share = lambda mask: float(mask.sum() / n) if n else None  # noqa: E731
+    def share(mask: pd.Series) -> float | None:
+        return float(mask.sum() / n) if n else None
+
     return {
         "items": n,
-        "events": int(len(data.events)),
-        "events_used": int(len(prep.ts)),
+        "events": len(data.events),
+        "events_used": len(prep.ts),
         "duplicates": prep.duplicates,
         "excluded_items": prep.excluded_items,
         "with_commitment": share(items["committed"].notna()),

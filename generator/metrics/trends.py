@@ -81,7 +81,7 @@ def per_bucket(hist: pd.DataFrame, timezone: str, freq: str) -> pd.DataFrame:
     out["rework_rate"] = grouped["reworked"].mean()
     shares = pd.crosstab(frame["start"], frame["flow_type"], normalize="index")
     for flow in ("feature", "defect", "risk", "debt", "other"):
-        out[f"share_{flow}"] = shares[flow] if flow in shares else 0.0
+        out[f"share_{flow}"] = shares.get(flow, 0.0)
     return out.reset_index()
 
 
@@ -90,7 +90,10 @@ def whole_weeks(weeks: pd.DataFrame, as_of: int, timezone: str) -> pd.DataFrame:
     week that had not ended by as_of is dropped (its count would read as a drop in throughput)."""
     if not len(weeks):
         return weeks
-    starts = pd.date_range(pd.Timestamp(weeks["start"].iloc[0]), pd.Timestamp(weeks["start"].iloc[-1]), freq="7D").date
+    local_as_of = pd.Timestamp(as_of, tz="UTC").tz_convert(timezone).tz_localize(None)
+    as_of_week = (local_as_of - pd.Timedelta(days=local_as_of.day_of_week)).normalize()
+    last = max(pd.Timestamp(weeks["start"].iloc[-1]), as_of_week)
+    starts = pd.date_range(pd.Timestamp(weeks["start"].iloc[0]), last, freq="7D").date
     weeks = weeks.set_index("start").reindex(starts).rename_axis("start").reset_index()
     weeks["count"] = weeks["count"].fillna(0).astype(int)
     next_start = (pd.Timestamp(weeks["start"].iloc[-1]) + pd.Timedelta(days=7)).tz_localize(timezone, nonexistent="shift_forward", ambiguous=True)

@@ -73,7 +73,8 @@ def items_table(metrics: StreamMetrics, privacy: bool) -> pa.Table:
 
 
 def items_frame(metrics: StreamMetrics, privacy: bool) -> pd.DataFrame:
-    return items_table(metrics, privacy).to_pandas()
+    frame: pd.DataFrame = items_table(metrics, privacy).to_pandas()
+    return frame
 
 
 def items_csv(metrics: StreamMetrics, privacy: bool) -> bytes:

@@ -13,9 +13,19 @@ import jinja2
 from generator import __version__
 from generator.metrics.stream import StreamMetrics
 from generator.model import Project
-from generator.render.env import TEMPLATES, make_env
-from generator.render.pages import compare_page, dora_page, groups_page, home, items_page, quality_page, report_page, stream_page, trends_page
 from generator.render.downloads import items_csv, metrics_json
+from generator.render.env import TEMPLATES, make_env
+from generator.render.pages import (
+    compare_page,
+    dora_page,
+    groups_page,
+    home,
+    items_page,
+    quality_page,
+    report_page,
+    stream_page,
+    trends_page,
+)
 
 STATIC = TEMPLATES / "static"
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError, field_validator
 from generator.errors import Location, Problem
 from generator.load.yaml_doc import parse_yaml
 from generator.validate.pydantic_errors import problems_from
-from generator.validate.schema import ID_PATTERN, Strict, StreamDef
+from generator.validate.schema import StreamDef, Strict
 
 REF_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")

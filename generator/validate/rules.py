@@ -28,7 +28,7 @@ def _stage_ids(d: StreamDef, doc: YamlDoc) -> list[Problem]:
     out = []
     for i, stage in enumerate(d.stages):
         if stage.id == "unmapped":
-            out.append(Problem("E110", "error", doc.locate(("stages", i, "id")), "stages[%d].id: 'unmapped' is reserved for time in states no stage lists" % i, "choose another id"))
+            out.append(Problem("E110", "error", doc.locate(("stages", i, "id")), f"stages[{i}].id: 'unmapped' is reserved for time in states no stage lists", "choose another id"))
         if stage.id in seen:
             out.append(
                 Problem("E110", "error", doc.locate(("stages", i, "id")), f"stages[{i}].id: '{stage.id}' is used twice (also stages[{seen[stage.id]}])", "give every stage its own id")

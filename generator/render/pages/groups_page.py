@@ -38,13 +38,14 @@ def _common_zone(members: list[StreamMetrics]) -> str:
     return zones.pop() if len(zones) == 1 else "UTC"
 
 
-def combined_weekly(members: list[StreamMetrics], tz: str) -> pd.DataFrame:
-    frames = [trends.history(m.quarters) for m in members]
+def combined_weekly(members: list[StreamMetrics], tz: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frames = [m.history if m.history is not None else trends.history(m.quarters) for m in members]
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame(columns=["start", "count"])
+        empty = pd.DataFrame(columns=["start", "count"])
+        return empty, empty
     hist = pd.concat(frames, ignore_index=True)
-    return trends.per_bucket(hist, tz, "W"), trends.per_bucket(hist, tz, "M")  # type: ignore[return-value]
+    return trends.per_bucket(hist, tz, "W"), trends.per_bucket(hist, tz, "M")
 
 
 def combined_daily(members: list[StreamMetrics], tz: str) -> pd.DataFrame:
@@ -69,7 +70,7 @@ def render(ctx: SiteContext, slug_of: Any) -> list[dict[str, Any]]:
         slug = slug_of(path)
         folder = f"groups/{slug}"
         tz = _common_zone(members)
-        weeks, months = combined_weekly(members, tz) if any(len(m.quarters) for m in members) else (pd.DataFrame(columns=["start", "count"]),) * 2
+        weeks, months = combined_weekly(members, tz)
         daily = combined_daily(members, tz)
         built = [
             charts.throughput(weeks, [], None),

@@ -28,7 +28,7 @@ TARGETS = {
 
 def target_status(metrics: StreamMetrics, summary: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Each target of stream.yaml against the current period: met or missed."""
-    out = []
+    out: list[dict[str, Any]] = []
     if summary is None:
         return out
     for key, target in metrics.config.definition.targets.model_dump().items():
@@ -95,7 +95,7 @@ def card(metrics: StreamMetrics, latest_report: dict[str, Any] | None = None) ->
 
 
 def render(ctx: SiteContext, slug_of: Any) -> None:
-    cards = [card(m, (ctx.reports.get(m.config.id) or [None])[0]) for m in ctx.streams]
+    cards = [card(m, next(iter(ctx.reports.get(m.config.id) or []), None)) for m in ctx.streams]
     groups: dict[str, list[dict[str, Any]]] = {}
     for c in sorted(cards, key=lambda c: ((c["group"] or "\uffff"), c["name"].casefold())):
         groups.setdefault(c["group"] or "", []).append(c)

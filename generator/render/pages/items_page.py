@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from generator.render.site import SiteContext
 
 LIMIT = 150
+STAGE_LIMIT = 25
 
 
 def _visits(metrics: StreamMetrics, codes: np.ndarray, ends: np.ndarray) -> dict[int, list[tuple[str, str, float, float, bool]]]:
@@ -90,8 +91,20 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
     done_ns = items["done"].to_numpy(dtype=np.int64, na_value=NAT)
     slowest = _rows(metrics, _with_attrs(metrics, slow_idx), slow_idx, done_ns[slow_idx], ctx.options.privacy)
     oldest = _rows(metrics, _with_attrs(metrics, old_idx), old_idx, np.full(len(old_idx), metrics.as_of, dtype=np.int64), ctx.options.privacy)
+    current = items["current_stage"].to_numpy()
+    in_flow = (items["status"] == "in_progress").to_numpy()
+    created_ns = items["created"].to_numpy(dtype=np.int64, na_value=NAT)
+    by_stage = []
+    for stage in d.stages:
+        if stage.kind not in ("wait", "active"):
+            continue
+        here = np.flatnonzero(in_flow & (current == stage.id))
+        # the longest-waiting first: by time since created, ties by id
+        here = here[np.lexsort((items["item_id"].to_numpy(dtype=object)[here], created_ns[here]))][:STAGE_LIMIT]
+        rows = _rows(metrics, _with_attrs(metrics, here), here, np.full(len(here), metrics.as_of, dtype=np.int64), ctx.options.privacy)
+        by_stage.append({"id": stage.id, "name": stage.label, "kind": stage.kind, "count": int((in_flow & (current == stage.id)).sum()), "rows": rows})
     ctx.page(
         f"streams/{metrics.config.id}/items/index.html", "items.html", title=f"Items · {d.name}", definition=d, nav=nav, active="items",
         slowest=slowest, oldest=oldest, done_count=int(done.sum()), wip_count=int(in_progress.sum()), limit=LIMIT, as_of=metrics.as_of,
-        privacy=ctx.options.privacy,
+        privacy=ctx.options.privacy, by_stage=by_stage, stage_limit=STAGE_LIMIT,
     )

@@ -28,7 +28,6 @@ from generator.render.charts_view import chart_view
 from generator.render.format import duration, instant, number, percent
 from generator.render.map_context import period_map
 from generator.render.markdown_text import render_markdown
-from generator.render.pages.compare_page import metric_label
 from generator.render.tables import clean
 from generator.validate.reports import ReportDef
 
@@ -68,7 +67,7 @@ def _metric_value(summary: dict[str, Any], path: str) -> tuple[Any, str]:
     last = path.split(".")[-1]
     if value is None:
         return None, "–"
-    if path.startswith(("lead_time.", "cycle_time.")) and last != "count" or last.endswith("_days") or path.endswith("days_mean"):
+    if (path.startswith(("lead_time.", "cycle_time.")) and last != "count") or last.endswith("_days") or path.endswith("days_mean"):
         return value, duration(value)
     if last in PERCENT_METRICS or path.startswith("flow_distribution.") or last == "pct_complete_accurate":
         return value, percent(value)
@@ -158,7 +157,6 @@ def build_report(ctx: SiteContext, metrics: StreamMetrics, report: ReportDef, fo
         compare_periods(metrics.config.id, base, period, [s.id for s in d.stages if s.kind in ("wait", "active")], stage_names={s.id: s.label for s in d.stages})
         if use_base and base is not None else {}
     )
-    names = {s.id: s.label for s in d.stages}
     chart_objs = _period_charts(metrics, period, base if use_base else None)
     shown: dict[str, Any] = {"period": period.span.as_dict(), "as_of": the_span.as_of}
     placeholders: dict[str, str] = {}
