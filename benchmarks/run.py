@@ -31,8 +31,15 @@ sources:
   - kind: items-csv
     path: data/items.csv
 stages:
-{stages}
-commitment: {commitment}
+  - {{id: backlog, states: [Open], kind: wait}}
+  - {{id: selected, states: [Selected for Development], kind: wait}}
+  - {{id: dev, states: [In Progress], kind: active}}
+  - {{id: review, states: [In Review], kind: active}}
+  - {{id: qa, states: [In QA], kind: active}}
+  - {{id: deploy-queue, states: [Ready to Deploy], kind: wait}}
+  - {{id: done, states: [Done], kind: done}}
+commitment: dev
+as_of: 2026-10-01T00:00:00Z
 """
 
 DUCKDB_QUERY = """
@@ -84,7 +91,7 @@ def prepare(n: int) -> Path:
         profile = synthetic.bench_profile(n)
         synthetic.write_stream_data(data, profile, seed=42)
         print(f"generated {n:,} items in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-        (stream / "stream.yaml").write_text(STREAM_YAML.format(n=n, stages=synthetic.bench_stages_yaml(profile), commitment=synthetic.bench_commitment(profile)))
+    (stream / "stream.yaml").write_text(STREAM_YAML.format(n=n))
     return project
 
 
@@ -98,7 +105,7 @@ def main() -> int:
         project = prepare(n)
         events = project / "streams" / "bench" / "data" / "events.csv"
         size_mb = events.stat().st_size / 1e6
-        wall, peak, code = measure([vsm, "build", "--project", str(project), "--out", str(project / "_site"), "--quiet"], env={**os.environ, "VSM_BUILD_COMMIT": "bench"})
+        wall, peak, code = measure([vsm, "build", "--project", str(project), "--out", str(project / "_site"), "--quiet", "--no-cache"], env={**os.environ, "VSM_BUILD_COMMIT": "bench"})
         query = DUCKDB_QUERY.format(events=events.as_posix())
         d_wall, d_peak, d_code = measure([sys.executable, "-c", f"import duckdb; print(duckdb.sql({query!r}).fetchall())"])
         rows.append((n, size_mb, wall, peak, code, d_wall, d_peak, d_code))

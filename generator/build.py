@@ -17,6 +17,9 @@ from generator.validate.stream import load_project
 from generator.write import write_site
 
 Progress = Callable[[str, str, float], None]
+# Streams above this many events are not cached: their pickle (about 230 bytes per event) would
+# cost more to write and read back than computing them again.
+CACHE_MAX_EVENTS = 2_000_000
 
 
 @dataclass
@@ -91,8 +94,8 @@ def check(options: BuildOptions, progress: Progress = _noop) -> BuildReport:
 def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache | None = None) -> BuildReport:
     """Build the whole site; write it only when no input is invalid (and, with strict, nothing warned).
 
-    Streams whose inputs are unchanged reuse their metrics from the build cache
-    (`cache`, by default the project's `.vsm-cache/`); rendering is always whole-site.
+    Streams whose inputs are unchanged reuse their metrics from the build cache: `cache` when
+    given (vsm serve), else the project's `.vsm-cache/` when `options.cache`; rendering is always whole-site.
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -128,7 +131,7 @@ def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache |
         report.problems += [p for p in stream_problems if p not in report.problems]
         report.streams.append(_summary(config.id, data, stream_problems))
         # ---- build cache: keep what was computed for the next build
-        if computed and computed[-1].config is config:
+        if computed and computed[-1].config is config and len(data.events) <= CACHE_MAX_EVENTS:
             report.computed.append(config.id)
             store.store(config, CachedStream(computed[-1], report.streams[-1].items, report.streams[-1].events), data.inputs)
         # ---- end build cache

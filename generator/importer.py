@@ -79,7 +79,7 @@ def import_source(kind: str, source: Path, out: Path, options: dict[str, Any], t
                 "timestamp": _times(ev["ts"]),
                 "state": _text(ev["state"], len(ev)),
                 "blocked": _bool_text(ev["blocked"].to_numpy(dtype=np.int64)),
-                "actor": _text(ev["actor"] if "actor" in ev else None, len(ev)),
+                "actor": _text(ev.get("actor"), len(ev)),
             }
         )
     if data.items is not None and len(data.items):

@@ -12,6 +12,8 @@ reload script is added to HTML responses by the server, never to the built site.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import mimetypes
 import os
@@ -28,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import yaml
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
@@ -164,6 +167,7 @@ class DevServer:
         self._stopped = False
         self._inputs: dict[str, set[str]] = {}  # project-relative input -> ids of the streams that read it
         self._watches: dict[tuple[str, bool], ObservedWatch] = {}
+        self._site_digest = ""
         self.status: dict[str, Any] = {"generation": 0, "builds": 0, "rebuilds": 0, "building": False, "pending": False,
                                        "ok": False, "error": None, "computed": [], "reused": [], "seconds": 0.0}
         self.httpd: ThreadingHTTPServer | None = None
@@ -187,6 +191,11 @@ class DevServer:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    @property
+    def origin(self) -> str:
+        """http://127.0.0.1:PORT: the live-reload endpoints live under /__vsm/ here, outside --base."""
+        return self.url[: -len(self.base)] if self.url else ""
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once a stop was requested (by request_stop, e.g. from a signal handler)."""
@@ -220,17 +229,20 @@ class DevServer:
     def _rewatch(self) -> None:
         """Watch the project root (vsm.yaml), streams/, the templates, and wherever else inputs live."""
         wanted = {(self.root, False), (self.root / "streams", True), (TEMPLATES, True)}
-        for rel in list(self._inputs):
-            path = self.root / rel
-            if path.is_relative_to(self.root / "streams"):
+        for path in [self.root / rel for rel in self._inputs] + _declared_paths(self.root):
+            path = path.resolve()
+            if path.is_relative_to(self.root / "streams") or not path.is_relative_to(self.root):
                 continue
             if (path / ".git").exists():  # a repository: only its refs say that history changed
                 wanted |= {(path / ".git", False), (path / ".git" / "refs", True)}
-            else:
-                wanted.add((path if path.is_dir() else path.parent, False))
+                continue
+            while not path.is_dir() and path != self.root:  # a missing export: watch where it will appear
+                path = path.parent
+            wanted.add((path, False))
         keys = {(str(p), recursive) for p, recursive in wanted if p.is_dir()}
         for key in set(self._watches) - keys:
-            self.observer.unschedule(self._watches.pop(key))
+            with contextlib.suppress(KeyError, OSError):  # the folder is gone, and its watch with it
+                self.observer.unschedule(self._watches.pop(key))
         handler = _Events(self)
         for key in sorted(keys - set(self._watches)):
             self._watches[key] = self.observer.schedule(handler, key[0], recursive=key[1])
@@ -249,11 +261,15 @@ class DevServer:
             return None
         if parts == ("vsm.yaml",):
             return "project"
+        if ".git" in parts:  # a repository an input reads: only HEAD, refs and the shallow list change its history
+            rest = parts[parts.index(".git") + 1 :]
+            if not rest or rest[0] not in ("HEAD", "packed-refs", "shallow", "refs") or name.endswith(".lock"):
+                return None
         if len(parts) >= 2 and parts[0] == "streams" and not parts[1].startswith("."):
             return f"stream {parts[1]}"
         rel = "/".join(parts)
         for known, ids in self._inputs.items():
-            if rel == known or rel.startswith(known + "/"):
+            if known == "." or rel == known or rel.startswith(known + "/"):
                 return f"input of {', '.join(sorted(ids))}"
         return "project" if not self.status["ok"] and not any(p.startswith(".") for p in parts) else None
 
@@ -290,8 +306,9 @@ class DevServer:
     def _build(self, changed: frozenset[Path], initial: bool = False) -> None:
         with self._cond:
             self.status.update(building=True, builds=self.status["builds"] + 1, rebuilds=self.status["rebuilds"] + (0 if initial else 1))
-        if changed:
-            shown = sorted(p.relative_to(self.root).as_posix() if p.is_relative_to(self.root) else str(p) for p in changed)
+        if changed:  # editors' temporary files of an atomic save are gone by now: name what is there
+            named = [p for p in changed if p.exists()] or list(changed)
+            shown = sorted(p.relative_to(self.root).as_posix() if p.is_relative_to(self.root) else str(p) for p in named)
             self.log(f"changed: {', '.join(shown[:5])}{f' and {len(shown) - 5} more' if len(shown) > 5 else ''}")
         report: BuildReport | None = None
         try:
@@ -304,12 +321,14 @@ class DevServer:
             if report is not None:
                 self._inputs = {**self._inputs, **{rel: ids for rel, ids in _by_input(report).items()}} if error else _by_input(report)
                 self.status.update(computed=report.computed, reused=report.reused, seconds=round(report.seconds, 3))
+            site_digest = _tree_digest(self.out) if error is None else self._site_digest
+            changed_site = site_digest != self._site_digest
+            self._site_digest = site_digest
             self.status.update(building=False, ok=error is None, error=error)
-            if error is None:
+            if error is None and changed_site:  # a rebuild with identical output reloads nothing
                 self.status["generation"] += 1
             message = self.state_message()
-        self.broadcast.publish(message)
-        try:
+        try:  # watch the inputs this build found before anyone hears about it
             self._rewatch()
         except OSError as exc:
             self.log(f"warning: cannot watch every input folder: {exc}")
@@ -319,10 +338,38 @@ class DevServer:
             warned = f", {len(report.warnings)} warning(s) (see the data-quality pages)" if report.warnings else ""
             self.log(f"{'built' if initial else 'rebuilt'} in {report.seconds:.2f}s: computed {', '.join(report.computed) or 'none'}; "
                      f"reused {', '.join(report.reused) or 'none'}{warned}")
+        self.broadcast.publish(message)
 
     def state_message(self) -> str:
         state = {k: self.status[k] for k in ("generation", "ok", "error", "building")}
         return f"event: state\ndata: {json.dumps(state)}\n\n"
+
+
+def _declared_paths(root: Path) -> list[Path]:
+    """Every path a stream.yaml's sources name, valid or not, so that creating a missing file is seen."""
+    from generator.sources import KINDS
+
+    names = {name for module in KINDS.values() for name in module.Options.path_fields}
+    out = []
+    for definition in sorted((root / "streams").glob("*/stream.yaml")):
+        try:
+            doc = yaml.safe_load(definition.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        sources = doc.get("sources") if isinstance(doc, dict) else None
+        for source in sources if isinstance(sources, list) else []:
+            if isinstance(source, dict):
+                out += [definition.parent / value for key, value in source.items() if key in names and isinstance(value, str) and value]
+    return out
+
+
+def _tree_digest(folder: Path) -> str:
+    """sha256 of every file's path and bytes: tells a rebuild that changed the site from one that did not."""
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def _by_input(report: BuildReport) -> dict[str, set[str]]:
@@ -344,7 +391,7 @@ def _problems_text(report: BuildReport) -> str:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "vsm-serve"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: Any) -> None:
         return None
 
     @property
@@ -394,7 +441,7 @@ class _Handler(BaseHTTPRequestHandler):
                     target = target / "index.html"
                 body = target.read_bytes()
                 break
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            except OSError:
                 if attempt == 0:
                     time.sleep(0.05)  # a swap in progress: the new folder is in place a moment later
         else:

@@ -18,6 +18,7 @@ from generator.charts.theme import (
     layout,
     text,
 )
+from generator.load.timestamps import utc_text
 from generator.metrics.periods import DAY_NS
 
 SCATTER_GL_ABOVE = 10_000
@@ -97,12 +98,12 @@ def scatter(hist: pd.DataFrame, timezone: str, events: list[dict[str, Any]], p: 
     finding = f"{n:,} completed items; 85% finished within {p['p85']:.1f} days of commitment." if n and p.get("p85") is not None else "No completed items."
     table = frame[["item_id", "done", "cycle_days"]].copy() if n else pd.DataFrame(columns=["item_id", "done", "cycle_days"])
     if n:
-        table["done"] = _local_days(table["done"].to_numpy(dtype=np.int64), timezone).strftime("%Y-%m-%d %H:%M")
+        table["done"] = np.asarray(utc_text(table["done"].to_numpy(dtype=np.int64)).to_numpy(zero_copy_only=False), dtype=object)
     return Chart(
         id="trends-cycle-scatter", title="Cycle time scatterplot",
         caption="Each dot is a completed item: when it was done (x) and its cycle time from commitment to done (y). Lines: cycle time percentiles of the current period's completed items." + sampled,
         finding=finding, spec=spec, table=table, download="cycle-time-scatter.csv",
-        columns={"item_id": "item", "done": "done (local)", "cycle_days": "cycle time (days)"},
+        columns={"item_id": "item", "done": "done (UTC)", "cycle_days": "cycle time (days)"},
     )
 
 

@@ -43,6 +43,7 @@ class StreamMetrics:
     daily: pd.DataFrame | None = None  # day_end (ns), wip, then cumulative flow per stage id, over the whole history
     comparison: dict[str, Any] = field(default_factory=dict)
     littles_law: dict[str, Any] = field(default_factory=dict)
+    buckets: dict[str, pd.DataFrame] = field(default_factory=dict)  # "W" / "M" -> trends.per_bucket of the history
     history: pd.DataFrame | None = None  # every completed item, from the quarter it completed in (metrics/trends.py)
     dora: dict[str, Any] | None = None  # DORA measures per period and quarter, and the weekly series
     period_for: Callable[[PeriodSpan], PeriodResult] | None = None  # figures of any other span (reports)
@@ -113,6 +114,7 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     out.quality = _quality(prep, result, data)
     out.daily = _daily(result, definition, first, as_of)
     out.history = trends.history(out.quarters, prep.items)
+    out.buckets = {freq: trends.per_bucket(out.history, definition.timezone, freq) for freq in ("W", "M")}
     return out
 
 

@@ -53,14 +53,45 @@ def history(quarters: dict[str, PeriodResult], info: pd.DataFrame | None = None)
     return out
 
 
-def bucket(done_ns: np.ndarray, timezone: str, freq: str) -> pd.Series:
-    """Local period start (a date) of each instant: 'W' = ISO week (Monday), 'M' = calendar month."""
-    local = pd.to_datetime(done_ns, unit="ns", utc=True).tz_convert(timezone).tz_localize(None)
+def bucket_codes(done_ns: np.ndarray, timezone: str, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """(bucket index of each instant, the buckets' local start dates, sorted): 'W' = ISO week
+    (Monday), 'M' = calendar month."""
+    local = pd.DatetimeIndex(pd.to_datetime(done_ns, unit="ns", utc=True)).tz_convert(timezone).tz_localize(None)
+    days = local.normalize()
     if freq == "W":
-        starts = (local - pd.to_timedelta(local.day_of_week, unit="D")).normalize()
+        starts = days - pd.to_timedelta(days.day_of_week, unit="D")
     else:
-        starts = local.to_period("M").to_timestamp()
-    return pd.Series(starts.date, dtype="object")
+        starts = days.to_period("M").to_timestamp()
+    codes, uniques = pd.factorize(starts.asi8, sort=True)
+    return codes, np.array(pd.to_datetime(uniques).date, dtype=object)
+
+
+def bucket(done_ns: np.ndarray, timezone: str, freq: str) -> pd.Series:
+    """Local period start (a date) of each instant."""
+    codes, starts = bucket_codes(done_ns, timezone, freq)
+    return pd.Series(starts[codes], dtype="object")
+
+
+def group_quantiles(codes: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """numpy's linear quantiles of `values` within each group (one sort for all of `qs`), NaN values
+    ignored; NaN for empty groups."""
+    keep = ~np.isnan(values)
+    codes, values = codes[keep], values[keep]
+    order = np.lexsort((values, codes))
+    values = values[order]
+    counts = np.bincount(codes, minlength=n_groups)
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    has = counts > 0
+    base = first[has]
+    out = []
+    for q in qs:
+        result = np.full(n_groups, np.nan)
+        h = (counts[has] - 1) * q
+        lo = np.floor(h).astype(np.int64)
+        hi = np.minimum(lo + 1, counts[has] - 1)
+        result[has] = values[base + lo] + (h - lo) * (values[base + hi] - values[base + lo])
+        out.append(result)
+    return out
 
 
 def per_bucket(hist: pd.DataFrame, timezone: str, freq: str) -> pd.DataFrame:
@@ -68,21 +99,24 @@ def per_bucket(hist: pd.DataFrame, timezone: str, freq: str) -> pd.DataFrame:
     mean blocked days, rework rate, and the share of each flow type."""
     if not len(hist):
         return pd.DataFrame(columns=["start", "count"])
-    frame = hist.assign(start=bucket(hist["done"].to_numpy(dtype=np.int64), timezone, freq).to_numpy())
-    grouped = frame.groupby("start", sort=True)
-    out = grouped.size().rename("count").to_frame()
+    codes, starts = bucket_codes(hist["done"].to_numpy(dtype=np.int64), timezone, freq)
+    k = len(starts)
+    count = np.bincount(codes, minlength=k)
+    out = pd.DataFrame({"start": starts, "count": count})
     for col, name in (("lead_days", "lead"), ("cycle_days", "cycle")):
-        for q in (50, 85, 95):
-            out[f"{name}_p{q}"] = grouped[col].quantile(q / 100, interpolation="linear")
-    sums = grouped[["process_days", "wait_days"]].sum()
-    total = sums["process_days"] + sums["wait_days"]
-    out["flow_efficiency"] = (sums["process_days"] / total).where(total > 0)
-    out["blocked_mean_days"] = grouped["blocked_days"].mean()
-    out["rework_rate"] = grouped["reworked"].mean()
-    shares = pd.crosstab(frame["start"], frame["flow_type"], normalize="index")
+        values = hist[col].to_numpy(dtype=np.float64)
+        for q, result in zip((50, 85, 95), group_quantiles(codes, values, k, (0.50, 0.85, 0.95)), strict=True):
+            out[f"{name}_p{q}"] = result
+    process = np.bincount(codes, weights=hist["process_days"].to_numpy(dtype=np.float64), minlength=k)
+    total = process + np.bincount(codes, weights=hist["wait_days"].to_numpy(dtype=np.float64), minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["flow_efficiency"] = np.where(total > 0, process / np.where(total > 0, total, 1), np.nan)
+    out["blocked_mean_days"] = np.bincount(codes, weights=hist["blocked_days"].to_numpy(dtype=np.float64), minlength=k) / count
+    out["rework_rate"] = np.bincount(codes, weights=hist["reworked"].to_numpy(dtype=np.float64), minlength=k) / count
+    flows = pd.Series(hist["flow_type"]).astype(str).to_numpy()
     for flow in ("feature", "defect", "risk", "debt", "other"):
-        out[f"share_{flow}"] = shares.get(flow, 0.0)
-    return out.reset_index()
+        out[f"share_{flow}"] = np.bincount(codes, weights=(flows == flow).astype(np.float64), minlength=k) / count
+    return out
 
 
 def whole_weeks(weeks: pd.DataFrame, as_of: int, timezone: str) -> pd.DataFrame:

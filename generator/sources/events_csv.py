@@ -11,7 +11,13 @@ import pyarrow.compute as pc
 
 from generator.sources.base import ReadContext, SourceData, SourceOptions
 from generator.sources.csv_common import null_if_blank, open_csv, parse_time_column
-from generator.sources.rows import bad_row_problems, is_blank, require_columns, row_problems, text_column
+from generator.sources.rows import (
+    bad_row_problems,
+    is_blank,
+    require_columns,
+    row_problems,
+    text_column,
+)
 
 TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f")

@@ -49,8 +49,8 @@ def sparks(metrics: StreamMetrics) -> dict[str, str]:
         return {}
     tz = metrics.config.timezone
     hist = metrics.history if metrics.history is not None else trends.history(metrics.quarters)
-    months = trends.per_bucket(hist, tz, "M").tail(12)
-    weeks = trends.whole_weeks(trends.per_bucket(hist, tz, "W"), metrics.as_of or 0, tz).tail(26)
+    months = (metrics.buckets.get("M") if metrics.buckets else trends.per_bucket(hist, tz, "M")).tail(12)
+    weeks = trends.whole_weeks((metrics.buckets.get("W") if metrics.buckets else trends.per_bucket(hist, tz, "W")), metrics.as_of or 0, tz).tail(26)
     daily = metrics.daily.tail(90) if metrics.daily is not None else None
     return {
         "lead": sparkline(months["lead_p85"].tolist() if len(months) else [], "lead time p85 per month, last 12 months"),

@@ -79,15 +79,15 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
     assert metrics.result is not None and metrics.as_of is not None
     d = metrics.config.definition
     items = metrics.result.items
-    done = items["status"].to_numpy(dtype=object) == "done"
+    done = (items["status"] == "done").to_numpy()
     committed = items["committed"].notna().to_numpy()
-    in_progress = (items["status"].to_numpy(dtype=object) == "in_progress") & committed
+    in_progress = (items["status"] == "in_progress").to_numpy() & committed
     lead = items["lead_ns"].to_numpy(dtype=np.float64, na_value=np.nan)
     slow_idx = np.flatnonzero(done)
-    slow_idx = slow_idx[np.lexsort((items["item_id"].to_numpy(dtype=object)[slow_idx], -lead[slow_idx]))][:LIMIT]
+    slow_idx = slow_idx[np.lexsort((items["code"].to_numpy()[slow_idx], -lead[slow_idx]))][:LIMIT]
     age = metrics.as_of - items["committed"].to_numpy(dtype=np.int64, na_value=NAT)
     old_idx = np.flatnonzero(in_progress)
-    old_idx = old_idx[np.lexsort((items["item_id"].to_numpy(dtype=object)[old_idx], -age[old_idx]))][:LIMIT]
+    old_idx = old_idx[np.lexsort((items["code"].to_numpy()[old_idx], -age[old_idx]))][:LIMIT]
     done_ns = items["done"].to_numpy(dtype=np.int64, na_value=NAT)
     slowest = _rows(metrics, _with_attrs(metrics, slow_idx), slow_idx, done_ns[slow_idx], ctx.options.privacy)
     oldest = _rows(metrics, _with_attrs(metrics, old_idx), old_idx, np.full(len(old_idx), metrics.as_of, dtype=np.int64), ctx.options.privacy)
@@ -100,7 +100,7 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
             continue
         here = np.flatnonzero(in_flow & (current == stage.id))
         # the longest-waiting first: by time since created, ties by id
-        here = here[np.lexsort((items["item_id"].to_numpy(dtype=object)[here], created_ns[here]))][:STAGE_LIMIT]
+        here = here[np.lexsort((items["code"].to_numpy()[here], created_ns[here]))][:STAGE_LIMIT]
         rows = _rows(metrics, _with_attrs(metrics, here), here, np.full(len(here), metrics.as_of, dtype=np.int64), ctx.options.privacy)
         by_stage.append({"id": stage.id, "name": stage.label, "kind": stage.kind, "count": int((in_flow & (current == stage.id)).sum()), "rows": rows})
     ctx.page(

@@ -23,8 +23,8 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
     folder = f"streams/{metrics.config.id}/trends"
     events = process_events(metrics)
     hist = metrics.history if metrics.history is not None else trends.history(metrics.quarters)
-    weeks = trends.per_bucket(hist, tz, "W")
-    months = trends.per_bucket(hist, tz, "M")
+    weeks = (metrics.buckets.get("W") if metrics.buckets else trends.per_bucket(hist, tz, "W"))
+    months = (metrics.buckets.get("M") if metrics.buckets else trends.per_bucket(hist, tz, "M"))
     current = metrics.periods["current"].summary if "current" in metrics.periods else None
     ct = current["cycle_time"] if current else {}
     pcts = {q: ct.get(q) for q in ("p50", "p85", "p95")}
