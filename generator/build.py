@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from generator.cache import BuildCache, CachedStream  # build cache (generator/cache.py)
 from generator.errors import Problem, sort_problems
 from generator.metrics.stream import StreamMetrics, compute_stream
@@ -40,9 +42,15 @@ class BuildReport:
     pages: int = 0
     written: bool = False
     seconds: float = 0.0
-    computed: list[str] = field(default_factory=list)  # build cache: streams read and computed this build
-    reused: list[str] = field(default_factory=list)  # build cache: streams whose cached metrics were reused
-    inputs: dict[str, list[str]] = field(default_factory=dict)  # build cache / serve: stream id -> files its sources read
+    computed: list[str] = field(
+        default_factory=list
+    )  # build cache: streams read and computed this build
+    reused: list[str] = field(
+        default_factory=list
+    )  # build cache: streams whose cached metrics were reused
+    inputs: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # build cache / serve: stream id -> files its sources read
 
     @property
     def errors(self) -> list[Problem]:
@@ -91,7 +99,9 @@ def check(options: BuildOptions, progress: Progress = _noop) -> BuildReport:
     return report
 
 
-def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache | None = None) -> BuildReport:
+def build(
+    options: BuildOptions, progress: Progress = _noop, cache: BuildCache | None = None
+) -> BuildReport:
     """Build the whole site; write it only when no input is invalid (and, with strict, nothing warned).
 
     Streams whose inputs are unchanged reuse their metrics from the build cache: `cache` when
@@ -116,6 +126,7 @@ def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache |
             continue
         progress(config.id, "reading", 0.1)
         data = read_stream(Path(project.root), config)
+        pa.default_memory_pool().release_unused()  # the reader's buffers: give them back before computing
         report.inputs[config.id] = sorted(data.inputs)
         # ---- end build cache
         stream_problems = list(data.problems)
@@ -133,8 +144,13 @@ def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache |
         # ---- build cache: keep what was computed for the next build
         if computed and computed[-1].config is config and len(data.events) <= CACHE_MAX_EVENTS:
             report.computed.append(config.id)
-            store.store(config, CachedStream(computed[-1], report.streams[-1].items, report.streams[-1].events), data.inputs)
+            store.store(
+                config,
+                CachedStream(computed[-1], report.streams[-1].items, report.streams[-1].events),
+                data.inputs,
+            )
         # ---- end build cache
+        del data  # the raw frames are not needed once computed; free them before rendering
         progress(config.id, "computed", 0.8)
     report.problems = sort_problems(report.problems)
     if report.errors or (options.strict and report.warnings):
@@ -159,7 +175,13 @@ def build(options: BuildOptions, progress: Progress = _noop, cache: BuildCache |
 
 def _counted(stream_id: str, items: int, events: int, problems: list[Problem]) -> StreamSummary:
     """A reused stream's summary row (build cache): counts as stored, problems as they were found."""
-    return StreamSummary(stream_id, items, events, sum(1 for p in problems if p.severity == "warning"), sum(1 for p in problems if p.severity == "error"))
+    return StreamSummary(
+        stream_id,
+        items,
+        events,
+        sum(1 for p in problems if p.severity == "warning"),
+        sum(1 for p in problems if p.severity == "error"),
+    )
 
 
 def unavailable_metrics(notes: dict[str, object]) -> list[str]:
@@ -178,7 +200,11 @@ def unavailable_metrics(notes: dict[str, object]) -> list[str]:
 def _summary(stream_id: str, data: StreamData, problems: list[Problem]) -> StreamSummary:
     return StreamSummary(
         stream_id,
-        items=int(data.items["item_id"].nunique()) if len(data.items) else int(data.events["item_id"].nunique()) if len(data.events) else 0,
+        items=int(data.items["item_id"].nunique())
+        if len(data.items)
+        else int(data.events["item_id"].nunique())
+        if len(data.events)
+        else 0,
         events=len(data.events),
         warnings=sum(1 for p in problems if p.severity == "warning"),
         errors=sum(1 for p in problems if p.severity == "error"),

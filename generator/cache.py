@@ -60,8 +60,14 @@ def code_digest() -> str:
     h = hashlib.sha256()
     package = Path(generator.__file__).resolve().parent
     for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
-            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        if (
+            path.is_file()
+            and "__pycache__" not in path.parts
+            and path.suffix not in (".pyc", ".pyo")
+        ):
+            h.update(
+                path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0"
+            )
     h.update(f"vsm {generator.__version__}; python {sys.version}".encode())
     for name in _LIBRARIES:
         try:
@@ -114,9 +120,15 @@ class Digests:
 def _git_fingerprint(repo: Path) -> str | None:
     """HEAD, every ref and the shallow boundary: what `git log --branches --tags --remotes HEAD` depends on."""
     parts = []
-    for args in (["rev-parse", "--verify", "-q", "HEAD"], ["for-each-ref", "--format=%(objectname) %(refname)"], ["rev-parse", "--git-dir"]):
+    for args in (
+        ["rev-parse", "--verify", "-q", "HEAD"],
+        ["for-each-ref", "--format=%(objectname) %(refname)"],
+        ["rev-parse", "--git-dir"],
+    ):
         try:
-            run = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, timeout=30, check=False)
+            run = subprocess.run(
+                ["git", "-C", str(repo), *args], capture_output=True, timeout=30, check=False
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         if run.returncode != 0 and args[0] != "rev-parse":
@@ -193,7 +205,9 @@ class BuildCache:
             if header.get("key") != self.stream_key(config):
                 return None
             inputs = header.get("inputs")
-            if not isinstance(inputs, dict) or any(self._input_digest(rel) != digest for rel, digest in inputs.items()):
+            if not isinstance(inputs, dict) or any(
+                self._input_digest(rel) != digest for rel, digest in inputs.items()
+            ):
                 return None
             if header.get("payload") != hashlib.sha256(payload).hexdigest():
                 return None
@@ -201,7 +215,9 @@ class BuildCache:
             if not isinstance(metrics, StreamMetrics):
                 return None
             metrics.period_for = _restore(closure)
-            metrics.config = config  # equal by the key; the fresh one is what the rest of the build holds
+            metrics.config = (
+                config  # equal by the key; the fresh one is what the rest of the build holds
+            )
             return CachedStream(metrics, int(items), int(events))
         except Exception:  # a damaged, foreign or outdated entry is just a miss
             return None
@@ -217,12 +233,18 @@ class BuildCache:
         period_for, closure = metrics.period_for, _closure(metrics.period_for)
         try:
             metrics.period_for = None
-            payload = pickle.dumps((metrics, closure, cached.items, cached.events), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps(
+                (metrics, closure, cached.items, cached.events), protocol=pickle.HIGHEST_PROTOCOL
+            )
         except Exception:
             return False
         finally:
             metrics.period_for = period_for
-        header = {"key": self.stream_key(config), "inputs": digests, "payload": hashlib.sha256(payload).hexdigest()}
+        header = {
+            "key": self.stream_key(config),
+            "inputs": digests,
+            "payload": hashlib.sha256(payload).hexdigest(),
+        }
         head = json.dumps(header, sort_keys=True).encode()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -267,7 +289,12 @@ def _closure(fn: Any) -> Any:
         return None
     if isinstance(fn, types.FunctionType) and fn.__closure__ is not None:
         code = fn.__code__
-        return ("closure", fn.__module__, (code.co_qualname, code.co_firstlineno, code.co_freevars), [c.cell_contents for c in fn.__closure__])
+        return (
+            "closure",
+            fn.__module__,
+            (code.co_qualname, code.co_firstlineno, code.co_freevars),
+            [c.cell_contents for c in fn.__closure__],
+        )
     return ("callable", fn)
 
 
@@ -281,12 +308,18 @@ def _restore(saved: Any) -> Any:
     code = _find_code(module, tuple(identity))
     if code is None or len(code.co_freevars) != len(values):
         raise LookupError(identity)
-    return types.FunctionType(code, module.__dict__, code.co_name, None, tuple(types.CellType(v) for v in values))
+    return types.FunctionType(
+        code, module.__dict__, code.co_name, None, tuple(types.CellType(v) for v in values)
+    )
 
 
 def _find_code(module: types.ModuleType, identity: tuple[Any, ...]) -> types.CodeType | None:
     """The code object with this (qualified name, first line, free variables) among the module's functions."""
-    stack = [obj.__code__ for obj in vars(module).values() if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__]
+    stack = [
+        obj.__code__
+        for obj in vars(module).values()
+        if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__
+    ]
     while stack:
         code = stack.pop()
         if (code.co_qualname, code.co_firstlineno, tuple(code.co_freevars)) == identity:

@@ -21,7 +21,9 @@ SHOWN = 50
 def _problems_text(problems: list[Problem]) -> str:
     lines = [p.format() for p in problems[:SHOWN]]
     if len(problems) > SHOWN:
-        lines.append(f"... and {len(problems) - SHOWN} more (all are listed on each stream's data-quality page)")
+        lines.append(
+            f"... and {len(problems) - SHOWN} more (all are listed on each stream's data-quality page)"
+        )
     return "\n".join(lines)
 
 
@@ -32,7 +34,12 @@ def _progress(enabled: bool) -> tuple[Progress, Any]:
         from rich.progress import BarColumn, TextColumn
         from rich.progress import Progress as RichProgress
 
-        bar = RichProgress(TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.fields[step]}"), transient=True)
+        bar = RichProgress(
+            TextColumn("{task.description:<24}"),
+            BarColumn(),
+            TextColumn("{task.fields[step]}"),
+            transient=True,
+        )
         tasks: dict[str, object] = {}
 
         def update(stream: str, step: str, fraction: float) -> None:
@@ -61,8 +68,14 @@ def _summary(report: BuildReport, verb: str) -> str:
     )
     if verb == "build":
         if report.reused:  # build cache
-            rows.append(f"reused {len(report.reused)} unchanged stream(s) from .vsm-cache ({', '.join(report.reused)}); --no-cache recomputes them")
-        rows.append(f"wrote {report.pages} pages" if report.written else "nothing written; the previous site is unchanged")
+            rows.append(
+                f"reused {len(report.reused)} unchanged stream(s) from .vsm-cache ({', '.join(report.reused)}); --no-cache recomputes them"
+            )
+        rows.append(
+            f"wrote {report.pages} pages"
+            if report.written
+            else "nothing written; the previous site is unchanged"
+        )
     return "\n".join(rows)
 
 
@@ -71,7 +84,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     project = Path(args.project).resolve()
     out = Path(args.out).resolve() if args.out else project / "_site"
-    options = BuildOptions(project=project, out=out, strict=args.strict, base_url=args.base_url, privacy=True if args.private else None, noindex=True if args.noindex else None, cache=not args.no_cache)
+    options = BuildOptions(
+        project=project,
+        out=out,
+        strict=args.strict,
+        base_url=args.base_url,
+        privacy=True if args.private else None,
+        noindex=True if args.noindex else None,
+        cache=not args.no_cache,
+    )
     progress, bar = _progress(not args.quiet)
     try:
         report = build(options, progress)
@@ -113,19 +134,36 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from generator.serve import DevServer, ServeOptions
 
     project = Path(args.project).resolve()
-    server = DevServer(ServeOptions(project=project, port=args.port, poll=args.poll, base=args.base), log=lambda text: print(text, file=sys.stderr, flush=True))
+    server = DevServer(
+        ServeOptions(project=project, port=args.port, poll=args.poll, base=args.base),
+        log=lambda text: print(text, file=sys.stderr, flush=True),
+    )
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: server.request_stop()) if in_main else None
+    previous = (
+        signal.signal(signal.SIGTERM, lambda signum, frame: server.request_stop())
+        if in_main
+        else None
+    )
     try:
         try:
             server.start()
         except OSError as exc:
             if server.httpd is None:
-                print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}\n  hint: another program uses the port; pass --port N (0 picks a free one)", file=sys.stderr)
+                print(
+                    f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}\n  hint: another program uses the port; pass --port N (0 picks a free one)",
+                    file=sys.stderr,
+                )
             else:
-                print(f"error: cannot watch the project's files: {exc.strerror or exc}\n  hint: pass --poll to poll for changes instead (or raise fs.inotify.max_user_watches)", file=sys.stderr)
+                print(
+                    f"error: cannot watch the project's files: {exc.strerror or exc}\n  hint: pass --poll to poll for changes instead (or raise fs.inotify.max_user_watches)",
+                    file=sys.stderr,
+                )
             return 1
-        print(f"serving {server.url} (watching {project}; Ctrl-C to stop)", file=sys.stderr, flush=True)
+        print(
+            f"serving {server.url} (watching {project}; Ctrl-C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
         while not server.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -145,18 +183,29 @@ def _cmd_new(args: argparse.Namespace) -> int:
         from difflib import get_close_matches
 
         close = get_close_matches(args.kind, kinds(), n=1, cutoff=0.5)
-        print(f"vsm new: error: unknown source kind '{args.kind}'\n  hint: {f'did you mean {close[0]!r}? ' if close else ''}known kinds: {', '.join(kinds())}", file=sys.stderr)
+        print(
+            f"vsm new: error: unknown source kind '{args.kind}'\n  hint: {f'did you mean {close[0]!r}? ' if close else ''}known kinds: {', '.join(kinds())}",
+            file=sys.stderr,
+        )
         return 2
     if args.input is not None and args.kind is None:
-        print("vsm new: error: --input needs --from KIND\n  hint: e.g. vsm new checkout --from jira-json --input export.json", file=sys.stderr)
+        print(
+            "vsm new: error: --input needs --from KIND\n  hint: e.g. vsm new checkout --from jira-json --input export.json",
+            file=sys.stderr,
+        )
         return 2
     project = Path(args.project).resolve()
-    created, problems = new_stream(project, args.stream_id, args.kind, Path(args.input).resolve() if args.input else None)
+    created, problems = new_stream(
+        project, args.stream_id, args.kind, Path(args.input).resolve() if args.input else None
+    )
     if problems:
         print(_problems_text(problems), file=sys.stderr)
         return 1
     print("created:\n" + "\n".join(f"  {path}" for path in created), file=sys.stderr)
-    print(f"next: edit streams/{args.stream_id}/stream.yaml, then `vsm check` and `vsm serve`", file=sys.stderr)
+    print(
+        f"next: edit streams/{args.stream_id}/stream.yaml, then `vsm check` and `vsm serve`",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -189,55 +238,162 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="vsm", description="Value stream reports as code: build a static site from stream definitions and tracker exports.")
+    top = argparse.ArgumentParser(
+        prog="vsm",
+        description="Value stream reports as code: build a static site from stream definitions and tracker exports.",
+    )
     top.add_argument("--version", action="version", version=f"vsm {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
 
-    b = sub.add_parser("build", help="build the site", description="Build the static site from streams/ into the output folder.")
-    b.add_argument("--project", default=".", metavar="DIR", help="the folder holding streams/ (default: current folder)")
-    b.add_argument("--out", default=None, metavar="DIR", help="output folder (default: _site inside the project)")
-    b.add_argument("--base-url", default=None, metavar="URL", help="the site's public URL (enables sitemap.xml and canonical links)")
-    b.add_argument("--strict", action="store_true", help="treat warnings as failure (exit 1, nothing written)")
-    b.add_argument("--private", action="store_true", help="hide item titles, tracker links and actors everywhere")
-    b.add_argument("--noindex", action="store_true", help="ask search engines not to index the pages")
-    b.add_argument("--no-cache", action="store_true", help="read and compute every stream again, ignoring .vsm-cache/")
+    b = sub.add_parser(
+        "build",
+        help="build the site",
+        description="Build the static site from streams/ into the output folder.",
+    )
+    b.add_argument(
+        "--project",
+        default=".",
+        metavar="DIR",
+        help="the folder holding streams/ (default: current folder)",
+    )
+    b.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: _site inside the project)",
+    )
+    b.add_argument(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help="the site's public URL (enables sitemap.xml and canonical links)",
+    )
+    b.add_argument(
+        "--strict", action="store_true", help="treat warnings as failure (exit 1, nothing written)"
+    )
+    b.add_argument(
+        "--private",
+        action="store_true",
+        help="hide item titles, tracker links and actors everywhere",
+    )
+    b.add_argument(
+        "--noindex", action="store_true", help="ask search engines not to index the pages"
+    )
+    b.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read and compute every stream again, ignoring .vsm-cache/",
+    )
     b.add_argument("--quiet", action="store_true", help="no progress output")
     b.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     b.set_defaults(func=_cmd_build)
 
-    c = sub.add_parser("check", help="validate definitions and data without building", description="Validate every stream definition and data file; write nothing.")
-    c.add_argument("--project", default=".", metavar="DIR", help="the folder holding streams/ (default: current folder)")
+    c = sub.add_parser(
+        "check",
+        help="validate definitions and data without building",
+        description="Validate every stream definition and data file; write nothing.",
+    )
+    c.add_argument(
+        "--project",
+        default=".",
+        metavar="DIR",
+        help="the folder holding streams/ (default: current folder)",
+    )
     c.add_argument("--strict", action="store_true", help="treat warnings as failure")
     c.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     c.set_defaults(func=_cmd_check)
 
-    s = sub.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on every save and reload open pages",
-                       description="Build the site, serve it on http://127.0.0.1:PORT/, watch definitions, data, notes, reports and templates, "
-                       "rebuild only the streams whose inputs changed and reload open pages. A failed build keeps the last good site and shows the error on the page.")
-    s.add_argument("--project", default=".", metavar="DIR", help="the folder holding streams/ (default: current folder)")
-    s.add_argument("--port", type=int, default=8000, metavar="N", help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
-    s.add_argument("--poll", action="store_true", help="poll for changes instead of OS file events (network drives, containers, WSL)")
-    s.add_argument("--base", default="/", metavar="/REPO/", help="serve the site under this path, like GitHub project pages (default: /)")
+    s = sub.add_parser(
+        "serve",
+        help="build, serve on 127.0.0.1, rebuild on every save and reload open pages",
+        description="Build the site, serve it on http://127.0.0.1:PORT/, watch definitions, data, notes, reports and templates, "
+        "rebuild only the streams whose inputs changed and reload open pages. A failed build keeps the last good site and shows the error on the page.",
+    )
+    s.add_argument(
+        "--project",
+        default=".",
+        metavar="DIR",
+        help="the folder holding streams/ (default: current folder)",
+    )
+    s.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        metavar="N",
+        help="port on 127.0.0.1 (default: 8000; 0 picks a free one)",
+    )
+    s.add_argument(
+        "--poll",
+        action="store_true",
+        help="poll for changes instead of OS file events (network drives, containers, WSL)",
+    )
+    s.add_argument(
+        "--base",
+        default="/",
+        metavar="/REPO/",
+        help="serve the site under this path, like GitHub project pages (default: /)",
+    )
     s.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     s.set_defaults(func=_cmd_serve)
 
-    n = sub.add_parser("new", help="scaffold a stream folder with a commented stream.yaml", description="Create streams/STREAM_ID/ with a commented stream.yaml, notes.md, reports/ and example data; never overwrites.")
-    n.add_argument("stream_id", metavar="STREAM_ID", help="the new stream's id: lowercase letters, digits and '-', starting with a letter")
-    n.add_argument("--from", dest="kind", default=None, metavar="KIND", help="the source kind the stream reads (e.g. jira-json, github-issues); default: canonical events-csv and items-csv with example rows")
-    n.add_argument("--input", default=None, metavar="PATH", help="with --from: an export to copy into the stream's data/ (for jira-json, stages are proposed from its status categories)")
-    n.add_argument("--project", default=".", metavar="DIR", help="the folder holding streams/ (default: current folder)")
+    n = sub.add_parser(
+        "new",
+        help="scaffold a stream folder with a commented stream.yaml",
+        description="Create streams/STREAM_ID/ with a commented stream.yaml, notes.md, reports/ and example data; never overwrites.",
+    )
+    n.add_argument(
+        "stream_id",
+        metavar="STREAM_ID",
+        help="the new stream's id: lowercase letters, digits and '-', starting with a letter",
+    )
+    n.add_argument(
+        "--from",
+        dest="kind",
+        default=None,
+        metavar="KIND",
+        help="the source kind the stream reads (e.g. jira-json, github-issues); default: canonical events-csv and items-csv with example rows",
+    )
+    n.add_argument(
+        "--input",
+        default=None,
+        metavar="PATH",
+        help="with --from: an export to copy into the stream's data/ (for jira-json, stages are proposed from its status categories)",
+    )
+    n.add_argument(
+        "--project",
+        default=".",
+        metavar="DIR",
+        help="the folder holding streams/ (default: current folder)",
+    )
     n.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     n.set_defaults(func=_cmd_new)
     i = sub.add_parser(
-        "import", help="convert an export into the canonical CSV files",
+        "import",
+        help="convert an export into the canonical CSV files",
         description="Read INPUT as a source KIND (e.g. jira-json, github-issues, git-history) and write the canonical CSV files "
         "(events.csv, items.csv, deployments.csv, incidents.csv, changes.csv) into DIR.",
     )
     i.add_argument("kind", metavar="KIND", help="a source kind from docs/sources.md")
-    i.add_argument("input", metavar="INPUT", help="the export file or folder (or a git repository for git-history)")
-    i.add_argument("-o", "--out", required=True, metavar="DIR", help="folder to write the CSV files into")
-    i.add_argument("--option", action="append", metavar="KEY=VALUE", help="a source option, as in stream.yaml (repeatable)")
-    i.add_argument("--timezone", default="UTC", metavar="TZ", help="IANA zone for timestamps without an offset (default UTC)")
+    i.add_argument(
+        "input",
+        metavar="INPUT",
+        help="the export file or folder (or a git repository for git-history)",
+    )
+    i.add_argument(
+        "-o", "--out", required=True, metavar="DIR", help="folder to write the CSV files into"
+    )
+    i.add_argument(
+        "--option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a source option, as in stream.yaml (repeatable)",
+    )
+    i.add_argument(
+        "--timezone",
+        default="UTC",
+        metavar="TZ",
+        help="IANA zone for timestamps without an offset (default UTC)",
+    )
     i.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     i.set_defaults(func=_cmd_import)
     return top
@@ -256,5 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an internal error, not bad input
         if getattr(args, "debug", False) or os.environ.get("VSM_DEBUG"):
             raise
-        print(f"internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in vsm; rerun with --debug and report the traceback", file=sys.stderr)
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in vsm; rerun with --debug and report the traceback",
+            file=sys.stderr,
+        )
         return 3

@@ -81,5 +81,11 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Stable order for output: by file, line, column, code."""
     return sorted(
         problems,
-        key=lambda p: (p.location.path, p.location.line or 0, p.location.col or 0, p.code, p.message),
+        key=lambda p: (
+            p.location.path,
+            p.location.line or 0,
+            p.location.col or 0,
+            p.code,
+            p.message,
+        ),
     )

@@ -47,11 +47,21 @@ def _bool_text(values: np.ndarray, unchanged: int = -1) -> pa.Array:
     return pa.array(text, pa.large_string())
 
 
-def import_source(kind: str, source: Path, out: Path, options: dict[str, Any], timezone: str = "UTC") -> ImportResult:
+def import_source(
+    kind: str, source: Path, out: Path, options: dict[str, Any], timezone: str = "UTC"
+) -> ImportResult:
     """Read `source` as `kind` and write the canonical CSV files into `out`."""
     result = ImportResult()
     if kind not in KINDS:
-        result.problems.append(Problem("E105", "error", Location(str(source)), f"unknown source kind '{kind}'", f"known kinds: {', '.join(sorted(KINDS))}"))
+        result.problems.append(
+            Problem(
+                "E105",
+                "error",
+                Location(str(source)),
+                f"unknown source kind '{kind}'",
+                f"known kinds: {', '.join(sorted(KINDS))}",
+            )
+        )
         return result
     source = source.resolve()
     base = source.parent
@@ -62,7 +72,15 @@ def import_source(kind: str, source: Path, out: Path, options: dict[str, Any], t
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             where = ".".join(str(p) for p in err["loc"]) or "options"
-            result.problems.append(Problem("E104", "error", Location(str(source)), f"{where}: {err['msg']}", "pass options as --option key=value (see docs/sources.md)"))
+            result.problems.append(
+                Problem(
+                    "E104",
+                    "error",
+                    Location(str(source)),
+                    f"{where}: {err['msg']}",
+                    "pass options as --option key=value (see docs/sources.md)",
+                )
+            )
         return result
     data = module.read(parsed, ReadContext(base, base, timezone, 0))
     result.problems += data.problems
@@ -89,7 +107,9 @@ def import_source(kind: str, source: Path, out: Path, options: dict[str, Any], t
                 "item_id": _text(it["item_id"], len(it)),
                 "type": _text(it.get("type"), len(it)),
                 "title": _text(it.get("title"), len(it)),
-                "created": _times(it["created"]) if "created" in it else pa.nulls(len(it), pa.large_string()),
+                "created": _times(it["created"])
+                if "created" in it
+                else pa.nulls(len(it), pa.large_string()),
                 "url": _text(it.get("url"), len(it)),
             }
         )
@@ -110,7 +130,9 @@ def import_source(kind: str, source: Path, out: Path, options: dict[str, Any], t
             {
                 "incident_id": _text(inc["incident_id"], len(inc)),
                 "opened": _times(inc["opened"]),
-                "resolved": _times(inc["resolved"]) if "resolved" in inc else pa.nulls(len(inc), pa.large_string()),
+                "resolved": _times(inc["resolved"])
+                if "resolved" in inc
+                else pa.nulls(len(inc), pa.large_string()),
                 "deploy_id": _text(inc.get("deploy_id"), len(inc)),
                 "severity": _text(inc.get("severity"), len(inc)),
             }
@@ -121,7 +143,9 @@ def import_source(kind: str, source: Path, out: Path, options: dict[str, Any], t
             {
                 "sha": _text(ch["sha"], len(ch)),
                 "timestamp": _times(ch["ts"]),
-                "is_merge": pa.array(np.where(ch["is_merge"].to_numpy(dtype=bool), "1", "0"), pa.large_string()),
+                "is_merge": pa.array(
+                    np.where(ch["is_merge"].to_numpy(dtype=bool), "1", "0"), pa.large_string()
+                ),
                 "deploy_id": _text(ch.get("deploy_id"), len(ch)),
             }
         )

@@ -22,17 +22,34 @@ import yaml
 from generator.errors import Location, Problem
 from generator.validate.schema import STREAM_ID_RE
 
-DELIVERY = ("git-history", "deployments-csv", "incidents-csv", "github-deployments", "gitlab-deployments")
+DELIVERY = (
+    "git-history",
+    "deployments-csv",
+    "incidents-csv",
+    "github-deployments",
+    "gitlab-deployments",
+)
 DEFAULT_PATHS = {
-    "events-csv": "data/events.csv", "items-csv": "data/items.csv", "dates-csv": "data/dates.csv",
-    "jira-json": "data/jira.json", "jira-csv": "data/jira.csv", "github-issues": "data/issues.json",
-    "gitlab-issues": "data/issues.json", "azure-devops-updates": "data/updates.json", "git-history": "data/delivery",
-    "deployments-csv": "data/deployments.csv", "incidents-csv": "data/incidents.csv",
-    "github-deployments": "data/deployments.json", "gitlab-deployments": "data/deployments.json",
+    "events-csv": "data/events.csv",
+    "items-csv": "data/items.csv",
+    "dates-csv": "data/dates.csv",
+    "jira-json": "data/jira.json",
+    "jira-csv": "data/jira.csv",
+    "github-issues": "data/issues.json",
+    "gitlab-issues": "data/issues.json",
+    "azure-devops-updates": "data/updates.json",
+    "git-history": "data/delivery",
+    "deployments-csv": "data/deployments.csv",
+    "incidents-csv": "data/incidents.csv",
+    "github-deployments": "data/deployments.json",
+    "gitlab-deployments": "data/deployments.json",
 }
 REQUIRED_EXAMPLES = {  # required options besides kind and path: a working example value
-    ("dates-csv", "columns"): f"{'columns:':<33} # date column -> state entered on that date, in milestone order\n"
-                              "      created: Open\n      started: In Progress\n      finished: Done",
+    (
+        "dates-csv",
+        "columns",
+    ): f"{'columns:':<33} # date column -> state entered on that date, in milestone order\n"
+    "      created: Open\n      started: In Progress\n      finished: Done",
 }
 CATEGORY_KIND = {"new": "wait", "indeterminate": "active", "done": "done"}
 
@@ -135,24 +152,56 @@ def kinds() -> list[str]:
     return sorted(KINDS)
 
 
-def new_stream(project: Path, stream_id: str, kind: str | None = None, input_file: Path | None = None) -> tuple[list[str], list[Problem]]:
+def new_stream(
+    project: Path, stream_id: str, kind: str | None = None, input_file: Path | None = None
+) -> tuple[list[str], list[Problem]]:
     """Create streams/<stream_id>/; the project-relative paths created, or the problems that stopped it (nothing written)."""
     rel = f"streams/{stream_id}"
     if not STREAM_ID_RE.match(stream_id):
-        return [], [Problem("E121", "error", Location(rel), f"'{stream_id}' is not a valid stream id",
-                            "use lowercase letters, digits and '-', starting with a letter (e.g. checkout, team-a)")]
+        return [], [
+            Problem(
+                "E121",
+                "error",
+                Location(rel),
+                f"'{stream_id}' is not a valid stream id",
+                "use lowercase letters, digits and '-', starting with a letter (e.g. checkout, team-a)",
+            )
+        ]
     folder = project / "streams" / stream_id
     if folder.exists() or folder.is_symlink():
-        return [], [Problem("E123", "error", Location(rel), f"{rel} already exists; nothing was written",
-                            "pick another id, or move the existing folder away first")]
+        return [], [
+            Problem(
+                "E123",
+                "error",
+                Location(rel),
+                f"{rel} already exists; nothing was written",
+                "pick another id, or move the existing folder away first",
+            )
+        ]
     if input_file is not None and not input_file.is_file():
-        return [], [Problem("E122", "error", Location(str(input_file)), "the --input file does not exist", "check the path of the export")]
+        return [], [
+            Problem(
+                "E122",
+                "error",
+                Location(str(input_file)),
+                "the --input file does not exist",
+                "check the path of the export",
+            )
+        ]
     files = _files(stream_id, kind, input_file)
     (project / "streams").mkdir(parents=True, exist_ok=True)
     try:
         folder.mkdir()
     except FileExistsError:
-        return [], [Problem("E123", "error", Location(rel), f"{rel} already exists; nothing was written", "pick another id")]
+        return [], [
+            Problem(
+                "E123",
+                "error",
+                Location(rel),
+                f"{rel} already exists; nothing was written",
+                "pick another id",
+            )
+        ]
     try:
         for name, content in files.items():
             target = folder / name
@@ -175,8 +224,16 @@ def _files(stream_id: str, kind: str | None, input_file: Path | None) -> dict[st
     stages = STAGES
     canonical = kind in (None, "events-csv", "items-csv") and input_file is None
     if canonical or kind in DELIVERY:
-        sources += _source("events-csv", DEFAULT_PATHS["events-csv"], "one row per state change: item_id, timestamp, state[, blocked, actor]")
-        sources += _source("items-csv", DEFAULT_PATHS["items-csv"], "one row per item: item_id, type, title, created, url")
+        sources += _source(
+            "events-csv",
+            DEFAULT_PATHS["events-csv"],
+            "one row per state change: item_id, timestamp, state[, blocked, actor]",
+        )
+        sources += _source(
+            "items-csv",
+            DEFAULT_PATHS["items-csv"],
+            "one row per item: item_id, type, title, created, url",
+        )
         files["data/events.csv"] = EVENTS_CSV
         files["data/items.csv"] = ITEMS_CSV
     if not canonical and kind is not None:
@@ -186,9 +243,17 @@ def _files(stream_id: str, kind: str | None, input_file: Path | None) -> dict[st
             files[path] = input_file
             if kind == "jira-json":
                 stages = _jira_stages(input_file) or STAGES
-        note = "copied from " + input_file.name if input_file is not None else "put the export here (a file or a folder), then run `vsm check`"
+        note = (
+            "copied from " + input_file.name
+            if input_file is not None
+            else "put the export here (a file or a folder), then run `vsm check`"
+        )
         sources += _source(kind, path, note)
-    periods = PERIODS if "data/events.csv" in files else "".join(f"# {line}\n" if line else "\n" for line in PERIODS.splitlines())
+    periods = (
+        PERIODS
+        if "data/events.csv" in files
+        else "".join(f"# {line}\n" if line else "\n" for line in PERIODS.splitlines())
+    )
     files["stream.yaml"] = HEAD.format(name=name) + sources + stages + TAIL.format(periods=periods)
     files["notes.md"] = NOTES
     files["reports/.gitkeep"] = ""
@@ -248,22 +313,41 @@ def _jira_stages(export: Path) -> str | None:
     events = data.events
     if events is None or not len(events) or not categories:
         return None
-    events = events[events["state"].notna() & (events["state"] != "")].sort_values(["item_id", "ts"], kind="stable")
+    events = events[events["state"].notna() & (events["state"] != "")].sort_values(
+        ["item_id", "ts"], kind="stable"
+    )
     rank = events.assign(rank=events.groupby("item_id").cumcount()).groupby("state")["rank"].mean()
     order = {"new": 0, "indeterminate": 1, "done": 2}
-    known = [(s, next((c for c in cats if c in order), "indeterminate")) for s, cats in categories.items()]
+    known = [
+        (s, next((c for c in cats if c in order), "indeterminate"))
+        for s, cats in categories.items()
+    ]
     guessed = set()
-    for state in sorted(set(rank.index.astype(str)) - set(categories)):  # no issue is in it now: no category
-        nearest = min(known, key=lambda sc: (abs(float(rank.get(sc[0], 0.0)) - float(rank[state])), sc[0]))[1] if known else "new"
+    for state in sorted(
+        set(rank.index.astype(str)) - set(categories)
+    ):  # no issue is in it now: no category
+        nearest = (
+            min(
+                known, key=lambda sc: (abs(float(rank.get(sc[0], 0.0)) - float(rank[state])), sc[0])
+            )[1]
+            if known
+            else "new"
+        )
         known.append((state, "indeterminate" if nearest == "done" else nearest))
         guessed.add(state)
     known.sort(key=lambda sc: (order[sc[1]], float(rank.get(sc[0], 0.0)), sc[0]))
     if not any(c == "done" for _, c in known):
         return None
     ids: set[str] = set()
-    lines = ["", "# Proposed from the statuses' categories in " + export.name + " (to do -> wait, in progress -> active,",
-             "# done -> done). Check the order, make queues (Ready for ..., Waiting ...) kind: wait, and",
-             "# move statuses that end work without delivering it (Won't Do, Duplicate) into a kind: cancelled stage.", "stages:"]
+    lines = [
+        "",
+        "# Proposed from the statuses' categories in "
+        + export.name
+        + " (to do -> wait, in progress -> active,",
+        "# done -> done). Check the order, make queues (Ready for ..., Waiting ...) kind: wait, and",
+        "# move statuses that end work without delivering it (Won't Do, Duplicate) into a kind: cancelled stage.",
+        "stages:",
+    ]
     made: list[tuple[str, str]] = []
     for state, category in known:
         base = re.sub(r"[^a-z0-9]+", "-", state.casefold()).strip("-") or "stage"
@@ -274,10 +358,24 @@ def _jira_stages(export: Path) -> str | None:
         ids.add(stage_id)
         kind = CATEGORY_KIND[category]
         made.append((stage_id, kind))
-        lines += [f"  - id: {stage_id}", f"    name: {_yaml_value(state)}", f"    states: [{_yaml_value(state)}]",
-                  _pad(f"    kind: {kind}", "guessed: no issue is in this status now, so its category is unknown" if state in guessed else "")]
-    commitment = next((i for i, k in made if k == "active"), None) or next((i for i, k in made if k == "wait"), None)
+        lines += [
+            f"  - id: {stage_id}",
+            f"    name: {_yaml_value(state)}",
+            f"    states: [{_yaml_value(state)}]",
+            _pad(
+                f"    kind: {kind}",
+                "guessed: no issue is in this status now, so its category is unknown"
+                if state in guessed
+                else "",
+            ),
+        ]
+    commitment = next((i for i, k in made if k == "active"), None) or next(
+        (i for i, k in made if k == "wait"), None
+    )
     if commitment is None:
         return None
-    lines += ["", _pad(f"commitment: {commitment}", "cycle time starts when an item enters this stage")]
+    lines += [
+        "",
+        _pad(f"commitment: {commitment}", "cycle time starts when an item enters this stage"),
+    ]
     return "\n".join(lines) + "\n"

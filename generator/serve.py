@@ -42,9 +42,24 @@ from generator.render.env import TEMPLATES
 
 LIVE = "/__vsm/"
 SHOWN = 20  # problems in the overlay; the log gets the same list
-_WRITES = {"created", "modified", "deleted", "moved", "closed"}  # not opened / closed_no_write: reading is no change
+_WRITES = {
+    "created",
+    "modified",
+    "deleted",
+    "moved",
+    "closed",
+}  # not opened / closed_no_write: reading is no change
 _SCRATCH_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload")
-_SKIPPED_DIRS = {CACHE_DIR, "_site", "__pycache__", ".venv", "node_modules", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+_SKIPPED_DIRS = {
+    CACHE_DIR,
+    "_site",
+    "__pycache__",
+    ".venv",
+    "node_modules",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+}
 
 LIVE_JS = r"""(function () {
   var me = document.currentScript, seen = Number(me.dataset.generation);
@@ -142,16 +157,22 @@ class _Events(FileSystemEventHandler):
         self.server = server
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type not in _WRITES or (event.is_directory and event.event_type in ("modified", "closed")):
+        if event.event_type not in _WRITES or (
+            event.is_directory and event.event_type in ("modified", "closed")
+        ):
             return
-        paths = [os.fsdecode(event.src_path)] + ([os.fsdecode(event.dest_path)] if event.dest_path else [])
+        paths = [os.fsdecode(event.src_path)] + (
+            [os.fsdecode(event.dest_path)] if event.dest_path else []
+        )
         self.server.notice(Path(p) for p in paths)
 
 
 class DevServer:
     """The running `vsm serve`: start(), then wait()/request_stop(), then stop(). Never prints; `log` gets every message."""
 
-    def __init__(self, options: ServeOptions, log: Callable[[str], None] = lambda text: None) -> None:
+    def __init__(
+        self, options: ServeOptions, log: Callable[[str], None] = lambda text: None
+    ) -> None:
         self.options = options
         self.root = options.project.resolve()
         self.base = normalize_base(options.base)
@@ -165,11 +186,23 @@ class DevServer:
         self._last_change = 0.0
         self._stop = threading.Event()
         self._stopped = False
-        self._inputs: dict[str, set[str]] = {}  # project-relative input -> ids of the streams that read it
+        self._inputs: dict[
+            str, set[str]
+        ] = {}  # project-relative input -> ids of the streams that read it
         self._watches: dict[tuple[str, bool], ObservedWatch] = {}
         self._site_digest = ""
-        self.status: dict[str, Any] = {"generation": 0, "builds": 0, "rebuilds": 0, "building": False, "pending": False,
-                                       "ok": False, "error": None, "computed": [], "reused": [], "seconds": 0.0}
+        self.status: dict[str, Any] = {
+            "generation": 0,
+            "builds": 0,
+            "rebuilds": 0,
+            "building": False,
+            "pending": False,
+            "ok": False,
+            "error": None,
+            "computed": [],
+            "reused": [],
+            "seconds": 0.0,
+        }
         self.httpd: ThreadingHTTPServer | None = None
         self.observer: BaseObserver = PollingObserver(timeout=0.5) if options.poll else Observer()
         self._threads: list[threading.Thread] = []
@@ -236,12 +269,16 @@ class DevServer:
             if (path / ".git").exists():  # a repository: only its refs say that history changed
                 wanted |= {(path / ".git", False), (path / ".git" / "refs", True)}
                 continue
-            while not path.is_dir() and path != self.root:  # a missing export: watch where it will appear
+            while (
+                not path.is_dir() and path != self.root
+            ):  # a missing export: watch where it will appear
                 path = path.parent
             wanted.add((path, False))
         keys = {(str(p), recursive) for p, recursive in wanted if p.is_dir()}
         for key in set(self._watches) - keys:
-            with contextlib.suppress(KeyError, OSError):  # the folder is gone, and its watch with it
+            with contextlib.suppress(
+                KeyError, OSError
+            ):  # the folder is gone, and its watch with it
                 self.observer.unschedule(self._watches.pop(key))
         handler = _Events(self)
         for key in sorted(keys - set(self._watches)):
@@ -261,9 +298,15 @@ class DevServer:
             return None
         if parts == ("vsm.yaml",):
             return "project"
-        if ".git" in parts:  # a repository an input reads: only HEAD, refs and the shallow list change its history
+        if (
+            ".git" in parts
+        ):  # a repository an input reads: only HEAD, refs and the shallow list change its history
             rest = parts[parts.index(".git") + 1 :]
-            if not rest or rest[0] not in ("HEAD", "packed-refs", "shallow", "refs") or name.endswith(".lock"):
+            if (
+                not rest
+                or rest[0] not in ("HEAD", "packed-refs", "shallow", "refs")
+                or name.endswith(".lock")
+            ):
                 return None
         if len(parts) >= 2 and parts[0] == "streams" and not parts[1].startswith("."):
             return f"stream {parts[1]}"
@@ -271,7 +314,11 @@ class DevServer:
         for known, ids in self._inputs.items():
             if known == "." or rel == known or rel.startswith(known + "/"):
                 return f"input of {', '.join(sorted(ids))}"
-        return "project" if not self.status["ok"] and not any(p.startswith(".") for p in parts) else None
+        return (
+            "project"
+            if not self.status["ok"] and not any(p.startswith(".") for p in parts)
+            else None
+        )
 
     def notice(self, paths: Iterable[Path]) -> None:
         """A file event: forget cached digests, and queue a rebuild if any path matters."""
@@ -305,22 +352,41 @@ class DevServer:
 
     def _build(self, changed: frozenset[Path], initial: bool = False) -> None:
         with self._cond:
-            self.status.update(building=True, builds=self.status["builds"] + 1, rebuilds=self.status["rebuilds"] + (0 if initial else 1))
-        if changed:  # editors' temporary files of an atomic save are gone by now: name what is there
+            self.status.update(
+                building=True,
+                builds=self.status["builds"] + 1,
+                rebuilds=self.status["rebuilds"] + (0 if initial else 1),
+            )
+        if (
+            changed
+        ):  # editors' temporary files of an atomic save are gone by now: name what is there
             named = [p for p in changed if p.exists()] or list(changed)
-            shown = sorted(p.relative_to(self.root).as_posix() if p.is_relative_to(self.root) else str(p) for p in named)
-            self.log(f"changed: {', '.join(shown[:5])}{f' and {len(shown) - 5} more' if len(shown) > 5 else ''}")
+            shown = sorted(
+                p.relative_to(self.root).as_posix() if p.is_relative_to(self.root) else str(p)
+                for p in named
+            )
+            self.log(
+                f"changed: {', '.join(shown[:5])}{f' and {len(shown) - 5} more' if len(shown) > 5 else ''}"
+            )
         report: BuildReport | None = None
         try:
-            report = build(BuildOptions(project=self.root, out=self.out, base_url=self.url), cache=self.cache)
+            report = build(
+                BuildOptions(project=self.root, out=self.out, base_url=self.url), cache=self.cache
+            )
             error = None if report.written else _problems_text(report)
         except Exception as exc:  # a bug, not bad input: keep serving, show it
             error = f"internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in vsm; the traceback is in the terminal"
             self.log(traceback.format_exc())
         with self._cond:
             if report is not None:
-                self._inputs = {**self._inputs, **{rel: ids for rel, ids in _by_input(report).items()}} if error else _by_input(report)
-                self.status.update(computed=report.computed, reused=report.reused, seconds=round(report.seconds, 3))
+                self._inputs = (
+                    {**self._inputs, **{rel: ids for rel, ids in _by_input(report).items()}}
+                    if error
+                    else _by_input(report)
+                )
+                self.status.update(
+                    computed=report.computed, reused=report.reused, seconds=round(report.seconds, 3)
+                )
             site_digest = _tree_digest(self.out) if error is None else self._site_digest
             changed_site = site_digest != self._site_digest
             self._site_digest = site_digest
@@ -335,9 +401,15 @@ class DevServer:
         if error is not None:
             self.log(f"build failed; still serving the last good site:\n{error}")
         elif report is not None:
-            warned = f", {len(report.warnings)} warning(s) (see the data-quality pages)" if report.warnings else ""
-            self.log(f"{'built' if initial else 'rebuilt'} in {report.seconds:.2f}s: computed {', '.join(report.computed) or 'none'}; "
-                     f"reused {', '.join(report.reused) or 'none'}{warned}")
+            warned = (
+                f", {len(report.warnings)} warning(s) (see the data-quality pages)"
+                if report.warnings
+                else ""
+            )
+            self.log(
+                f"{'built' if initial else 'rebuilt'} in {report.seconds:.2f}s: computed {', '.join(report.computed) or 'none'}; "
+                f"reused {', '.join(report.reused) or 'none'}{warned}"
+            )
         self.broadcast.publish(message)
 
     def state_message(self) -> str:
@@ -359,7 +431,11 @@ def _declared_paths(root: Path) -> list[Path]:
         sources = doc.get("sources") if isinstance(doc, dict) else None
         for source in sources if isinstance(sources, list) else []:
             if isinstance(source, dict):
-                out += [definition.parent / value for key, value in source.items() if key in names and isinstance(value, str) and value]
+                out += [
+                    definition.parent / value
+                    for key, value in source.items()
+                    if key in names and isinstance(value, str) and value
+                ]
     return out
 
 
@@ -368,7 +444,9 @@ def _tree_digest(folder: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         if path.is_file():
-            h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+            h.update(
+                path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0"
+            )
     return h.hexdigest()
 
 
@@ -404,7 +482,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._respond(head=False)
 
-    def _send(self, code: int, body: bytes, ctype: str, head: bool, extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self, code: int, body: bytes, ctype: str, head: bool, extra: dict[str, str] | None = None
+    ) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -423,14 +503,23 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.startswith(app.base):
             if path + "/" == app.base:
                 return self._send(301, b"", "text/plain", head, {"Location": app.base})
-            return self._send(404, f"not found: the site is served under {app.base}\n".encode(), "text/plain; charset=utf-8", head)
+            return self._send(
+                404,
+                f"not found: the site is served under {app.base}\n".encode(),
+                "text/plain; charset=utf-8",
+                head,
+            )
         rel = unquote(path[len(app.base) :])
         parts = PurePosixPath(rel).parts
         if any(p in ("..", "") or "\0" in p for p in parts) or rel.startswith("/"):
             return self._send(400, b"bad path\n", "text/plain", head)
-        generation = app.status["generation"]  # before reading: a swap in between costs one extra reload, never a missed one
+        generation = app.status[
+            "generation"
+        ]  # before reading: a swap in between costs one extra reload, never a missed one
         if generation == 0:
-            return self._send(503, self._inject(_NO_SITE.encode(), generation), "text/html; charset=utf-8", head)
+            return self._send(
+                503, self._inject(_NO_SITE.encode(), generation), "text/html; charset=utf-8", head
+            )
         for attempt in range(2):
             site = app.out.resolve()  # per request: the folder the latest swap put in place
             target = site.joinpath(*parts)
@@ -443,10 +532,16 @@ class _Handler(BaseHTTPRequestHandler):
                 break
             except OSError:
                 if attempt == 0:
-                    time.sleep(0.05)  # a swap in progress: the new folder is in place a moment later
+                    time.sleep(
+                        0.05
+                    )  # a swap in progress: the new folder is in place a moment later
         else:
             page = site / "404.html"
-            body = page.read_bytes() if page.is_file() else b"<!doctype html><title>Not found</title><body><h1>Not found</h1></body>"
+            body = (
+                page.read_bytes()
+                if page.is_file()
+                else b"<!doctype html><title>Not found</title><body><h1>Not found</h1></body>"
+            )
             return self._send(404, self._inject(body, generation), "text/html; charset=utf-8", head)
         ctype = _content_type(target.name)
         if ctype.startswith("text/html"):
@@ -499,7 +594,20 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _content_type(name: str) -> str:
-    kind = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".csv": "text/csv", ".json": "application/json",
-            ".svg": "image/svg+xml", ".xml": "application/xml", ".txt": "text/plain"}.get(Path(name).suffix.lower())
+    kind = {
+        ".html": "text/html",
+        ".js": "text/javascript",
+        ".css": "text/css",
+        ".csv": "text/csv",
+        ".json": "application/json",
+        ".svg": "image/svg+xml",
+        ".xml": "application/xml",
+        ".txt": "text/plain",
+    }.get(Path(name).suffix.lower())
     kind = kind or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return kind + "; charset=utf-8" if kind.startswith("text/") or kind in ("application/json", "application/xml", "image/svg+xml") else kind
+    return (
+        kind + "; charset=utf-8"
+        if kind.startswith("text/")
+        or kind in ("application/json", "application/xml", "image/svg+xml")
+        else kind
+    )

@@ -1067,6 +1067,7 @@ def generate(profile: Profile, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # --------------------------------------------------------------------------- CSV
 
+
 def _write_csv(table: pa.Table, path: Path) -> None:
     """Minimal quoting, `\\n` line ends, UTF-8 (generator/render/csv_writer.py)."""
     with path.open("wb") as out:

@@ -46,7 +46,11 @@ def generate(seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     minutes = rng.integers(9 * 60, 18 * 60, len(day_of))
     order = np.lexsort((minutes, day_of))
     day_of, minutes = day_of[order], minutes[order]
-    times = work[day_of] + pd.to_timedelta(minutes, unit="min") + pd.to_timedelta(rng.integers(0, 60, len(day_of)), unit="s")
+    times = (
+        work[day_of]
+        + pd.to_timedelta(minutes, unit="min")
+        + pd.to_timedelta(rng.integers(0, 60, len(day_of)), unit="s")
+    )
     n = len(times)
     # about one commit in five is a merge of a short branch: its second parent is a commit 1-4 steps back
     is_merge = rng.random(n) < 0.2
@@ -58,7 +62,9 @@ def generate(seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     for i in range(1, n):
         parents[i] = shas[i - 1] + (" " + shas[max(i - back[i], 0)] if is_merge[i] else "")
     # authors sometimes commit hours before the committer (rebases)
-    author = times - pd.to_timedelta(np.where(rng.random(n) < 0.15, rng.integers(1, 72, n), 0), unit="h")
+    author = times - pd.to_timedelta(
+        np.where(rng.random(n) < 0.15, rng.integers(1, 72, n), 0), unit="h"
+    )
     epoch = times.tz_convert("UTC").as_unit("s").asi8
     commits = pd.DataFrame(
         {
@@ -89,23 +95,39 @@ def generate(seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
         {
             "tag": names,
             "tag_object_type": np.where(annotated, "tag", "commit"),
-            "tagger_date": [t if a else "" for t, a in zip(_iso(rel_times), annotated, strict=True)],
+            "tagger_date": [
+                t if a else "" for t, a in zip(_iso(rel_times), annotated, strict=True)
+            ],
             "commit_sha": shas[tagged],
             "commit_date": np.array(_iso(times), dtype=object)[tagged],
-            "release_date": [t if a else c for t, c, a in zip(_iso(rel_times), np.array(_iso(times), dtype=object)[tagged], annotated, strict=True)],
+            "release_date": [
+                t if a else c
+                for t, c, a in zip(
+                    _iso(rel_times),
+                    np.array(_iso(times), dtype=object)[tagged],
+                    annotated,
+                    strict=True,
+                )
+            ],
         }
     )
     # a few pre-release tags, which the default release pattern ignores
     pre = rng.choice(len(tags), size=6, replace=False)
     extra = tags.iloc[np.sort(pre)].copy()
     extra["tag"] = [t + "-rc1" for t in extra["tag"]]
-    tags = pd.concat([tags, extra], ignore_index=True).sort_values(["release_date", "tag"], kind="stable")
+    tags = pd.concat([tags, extra], ignore_index=True).sort_values(
+        ["release_date", "tag"], kind="stable"
+    )
     # incidents: about 7% of releases cause one, resolved in 1-30 hours; a few not caused by a release
     release_at = pd.to_datetime(tags["release_date"], format="ISO8601", utc=True)
     real = ~tags["tag"].str.endswith("-rc1")
     caused = real & (rng.random(len(tags)) < 0.07)
-    opened = release_at[caused] + pd.to_timedelta(rng.integers(10, 600, int(caused.sum())), unit="min")
-    duration = pd.to_timedelta(np.round(rng.lognormal(np.log(4), 0.9, int(caused.sum())) * 60), unit="min")
+    opened = release_at[caused] + pd.to_timedelta(
+        rng.integers(10, 600, int(caused.sum())), unit="min"
+    )
+    duration = pd.to_timedelta(
+        np.round(rng.lognormal(np.log(4), 0.9, int(caused.sum())) * 60), unit="min"
+    )
     incidents = pd.DataFrame(
         {
             "incident_id": [f"INC-{100 + i}" for i in range(int(caused.sum()))],
@@ -126,7 +148,9 @@ def write(out_dir: Path, seed: int = DEFAULT_SEED) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m generator.synthetic_delivery", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m generator.synthetic_delivery", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import generator.cli as cli
 from generator.cli import main
 
 FOUNDATION = Path(__file__).resolve().parent / "data" / "foundation"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +31,19 @@ def spec_json(spec: dict[str, Any]) -> str:
 
     orjson writes numpy arrays, dates and NaN (as null) directly, deterministically.
     """
-    data = orjson.dumps(_rounded(spec), option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS, default=_default)
+    data = orjson.dumps(
+        _rounded(spec),
+        option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
+        default=_default,
+    )
     text = data.decode("utf-8")
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _rounded(spec: dict[str, Any]) -> dict[str, Any]:
@@ -43,13 +54,18 @@ def _rounded(spec: dict[str, Any]) -> dict[str, Any]:
         for key in ("x", "y", "z", "customdata"):
             values = trace.get(key)
             if (
-                isinstance(values, list) and values and any(isinstance(v, float) for v in values[:50])
-                and all(v is None or (isinstance(v, float | int) and not isinstance(v, bool)) for v in values[:50])
+                isinstance(values, list)
+                and values
+                and any(isinstance(v, float) for v in values[:50])
+                and all(
+                    v is None or (isinstance(v, float | int) and not isinstance(v, bool))
+                    for v in values[:50]
+                )
             ):
-                try:
-                    trace[key] = np.round(np.array([np.nan if v is None else v for v in values], dtype=np.float64), 4)
-                except (TypeError, ValueError):
-                    pass
+                with contextlib.suppress(TypeError, ValueError):
+                    trace[key] = np.round(
+                        np.array([np.nan if v is None else v for v in values], dtype=np.float64), 4
+                    )
         data.append(trace)
     return {**spec, "data": data}
 

@@ -12,7 +12,13 @@ GRID = "#e6e9ec"
 ACCENT = "#1f5f8b"
 SERIES = ["#1f5f8b", "#c98a1b", "#2e7d4f", "#8a4fb3", "#b3412f", "#4a8fa8", "#7a7a3a", "#5b6670"]
 PERCENTILE_COLOURS = {"p50": "#1f5f8b", "p85": "#c98a1b", "p95": "#b3412f"}
-FLOW_COLOURS = {"feature": "#1f5f8b", "defect": "#b3412f", "risk": "#c98a1b", "debt": "#8a4fb3", "other": "#9aa5af"}
+FLOW_COLOURS = {
+    "feature": "#1f5f8b",
+    "defect": "#b3412f",
+    "risk": "#c98a1b",
+    "debt": "#8a4fb3",
+    "other": "#9aa5af",
+}
 TARGET = "#2e7d4f"
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif'
 
@@ -22,9 +28,16 @@ def text(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def layout(title: str, y_title: str = "", *, x_type: str = "date", height: int = 360, **extra: Any) -> dict[str, Any]:
+def layout(
+    title: str, y_title: str = "", *, x_type: str = "date", height: int = 360, **extra: Any
+) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "title": {"text": text(title), "x": 0, "xanchor": "left", "font": {"size": 15, "color": INK}},
+        "title": {
+            "text": text(title),
+            "x": 0,
+            "xanchor": "left",
+            "font": {"size": 15, "color": INK},
+        },
         "font": {"family": FONT, "size": 13, "color": INK},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
@@ -32,8 +45,20 @@ def layout(title: str, y_title: str = "", *, x_type: str = "date", height: int =
         "margin": {"l": 56, "r": 16, "t": 44, "b": 44},
         "hovermode": "x unified" if x_type == "date" else "closest",
         "legend": {"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 12}},
-        "xaxis": {"type": x_type, "gridcolor": GRID, "linecolor": GRID, "zeroline": False, "automargin": True},
-        "yaxis": {"title": {"text": text(y_title), "font": {"size": 12, "color": MUTED}}, "gridcolor": GRID, "zeroline": False, "rangemode": "tozero", "automargin": True},
+        "xaxis": {
+            "type": x_type,
+            "gridcolor": GRID,
+            "linecolor": GRID,
+            "zeroline": False,
+            "automargin": True,
+        },
+        "yaxis": {
+            "title": {"text": text(y_title), "font": {"size": 12, "color": MUTED}},
+            "gridcolor": GRID,
+            "zeroline": False,
+            "rangemode": "tozero",
+            "automargin": True,
+        },
         "colorway": SERIES,
         "shapes": [],
         "annotations": [],
@@ -45,12 +70,34 @@ def layout(title: str, y_title: str = "", *, x_type: str = "date", height: int =
 def add_events(spec: dict[str, Any], events: list[dict[str, Any]]) -> None:
     """Process changes as dashed vertical lines with their label (the stream's `events:`)."""
     for i, event in enumerate(events):
-        day = event["date"].isoformat() if isinstance(event["date"], dt.date) else str(event["date"])
+        day = (
+            event["date"].isoformat() if isinstance(event["date"], dt.date) else str(event["date"])
+        )
         spec["layout"]["shapes"].append(
-            {"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1, "line": {"color": MUTED, "width": 1.2, "dash": "dot"}}
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": day,
+                "x1": day,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": MUTED, "width": 1.2, "dash": "dot"},
+            }
         )
         spec["layout"]["annotations"].append(
-            {"x": day, "xref": "x", "y": 1.0 - 0.07 * (i % 3), "yref": "paper", "text": text(event["label"]), "showarrow": False, "xanchor": "left", "yanchor": "top", "font": {"size": 11, "color": MUTED}, "bgcolor": "rgba(255,255,255,0.7)"}
+            {
+                "x": day,
+                "xref": "x",
+                "y": 1.0 - 0.07 * (i % 3),
+                "yref": "paper",
+                "text": text(event["label"]),
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "top",
+                "font": {"size": 11, "color": MUTED},
+                "bgcolor": "rgba(255,255,255,0.7)",
+            }
         )
 
 
@@ -59,8 +106,27 @@ def add_target(spec: dict[str, Any], value: float | None, label: str) -> None:
     if value is None:
         return
     spec["layout"]["shapes"].append(
-        {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": value, "y1": value, "line": {"color": TARGET, "width": 1.5, "dash": "dash"}}
+        {
+            "type": "line",
+            "xref": "paper",
+            "yref": "y",
+            "x0": 0,
+            "x1": 1,
+            "y0": value,
+            "y1": value,
+            "line": {"color": TARGET, "width": 1.5, "dash": "dash"},
+        }
     )
     spec["layout"]["annotations"].append(
-        {"x": 1, "xref": "paper", "y": value, "yref": "y", "text": text(f"target {label}"), "showarrow": False, "xanchor": "right", "yanchor": "bottom", "font": {"size": 11, "color": TARGET}}
+        {
+            "x": 1,
+            "xref": "paper",
+            "y": value,
+            "yref": "y",
+            "text": text(f"target {label}"),
+            "showarrow": False,
+            "xanchor": "right",
+            "yanchor": "bottom",
+            "font": {"size": 11, "color": TARGET},
+        }
     )

@@ -77,23 +77,31 @@ def read_csv_table(path: Path, delimiter: str = ",") -> CsvTable:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise CsvUnreadable("file not found", "check the path; it is relative to the stream's folder") from None
+        raise CsvUnreadable(
+            "file not found", "check the path; it is relative to the stream's folder"
+        ) from None
     except IsADirectoryError:
         raise CsvUnreadable("is a folder, not a file", "point `path` at a CSV file") from None
     except OSError as exc:
-        raise CsvUnreadable(f"cannot be read ({exc.strerror})", "check the file's permissions") from None
+        raise CsvUnreadable(
+            f"cannot be read ({exc.strerror})", "check the file's permissions"
+        ) from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if re.search(rb"\S", raw) is None:
         raise CsvUnreadable("file is empty", "export the data again; a CSV needs a header row", 1)
     if b"\x00" in raw[:65536]:
-        raise CsvUnreadable("not a text file (contains NUL bytes)", "export the data as CSV (UTF-8)", 1)
+        raise CsvUnreadable(
+            "not a text file (contains NUL bytes)", "export the data as CSV (UTF-8)", 1
+        )
     try:
         text_head = raw[:65536].decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < 65536 - 4:
             line = raw[: exc.start].count(b"\n") + 1
-            raise CsvUnreadable("not UTF-8 text", "save or export the file as UTF-8", line) from None
+            raise CsvUnreadable(
+                "not UTF-8 text", "save or export the file as UTF-8", line
+            ) from None
         text_head = raw[: exc.start].decode("utf-8")
     header_reader = csv.reader(io.StringIO(text_head), delimiter=delimiter)
     try:
@@ -147,14 +155,26 @@ def _fast(raw: bytes, header: list[str], delimiter: str) -> CsvTable | None:
     return CsvTable(header, columns, lines, [BadRow(n, e, a, t) for n, e, a, t in sorted(bad)])
 
 
-def _read(raw: bytes, names: list[str], delimiter: str, handler: Callable[[pcsv.InvalidRow], str], threads: bool) -> pa.Table | None:
+def _read(
+    raw: bytes,
+    names: list[str],
+    delimiter: str,
+    handler: Callable[[pcsv.InvalidRow], str],
+    threads: bool,
+) -> pa.Table | None:
     try:
         return pcsv.read_csv(
             pa.BufferReader(raw),
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads, block_size=1 << 24),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler),
+            read_options=pcsv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=threads, block_size=1 << 24
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
+            ),
             convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
     except pa.ArrowInvalid as exc:
@@ -191,6 +211,8 @@ def _slow(raw: bytes, header: list[str], delimiter: str) -> CsvTable:
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise CsvUnreadable(f"not valid CSV ({exc})", "check quoting near this line", reader.line_num) from None
+        raise CsvUnreadable(
+            f"not valid CSV ({exc})", "check quoting near this line", reader.line_num
+        ) from None
     columns = [pa.array(v, type=pa.string()) for v in values]
     return CsvTable(header, columns, np.array(lines, dtype=np.int64), bad)

@@ -22,7 +22,6 @@ NAT = np.iinfo(np.int64).min
 _WALL = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
 _ISO_RE = _WALL + "$"  # a naive date or date and time, nothing after it
 _OFFSET_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)? ?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"  # only after a time
-_FAST_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass(frozen=True)
@@ -37,15 +36,24 @@ class ParsedInstants:
 
 
 def _to_ns(values: pd.Series) -> np.ndarray:
-    out = values.astype("datetime64[ns, UTC]") if values.dt.tz is not None else values.astype("datetime64[ns]")
-    arr = out.to_numpy(dtype="datetime64[ns]") if out.dt.tz is None else out.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    out = (
+        values.astype("datetime64[ns, UTC]")
+        if values.dt.tz is not None
+        else values.astype("datetime64[ns]")
+    )
+    arr = (
+        out.to_numpy(dtype="datetime64[ns]")
+        if out.dt.tz is None
+        else out.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    )
     return arr.view(np.int64).copy()
 
 
 def _fast_path(text: pa.Array) -> np.ndarray | None:
-    """A uniform `YYYY-MM-DDTHH:MM:SS+hh:mm` column parses in C; None when it is not uniform."""
+    """A column whose every value is ISO 8601 with an offset parses in Arrow's C++ parser;
+    None when any value is naive, a bare date or not ISO 8601 (then the careful path runs)."""
     try:
-        parsed = pc.strptime(text, format=_FAST_FORMATS[0], unit="ns", error_is_null=False)
+        parsed = pc.cast(text, pa.timestamp("ns", tz="UTC"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if parsed.null_count:
@@ -56,7 +64,11 @@ def _fast_path(text: pa.Array) -> np.ndarray | None:
 
 def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstants:
     """Parse a column of ISO 8601 strings into UTC nanoseconds."""
-    arr = values if isinstance(values, pa.Array) else pa.array(values.astype("string").array, from_pandas=True).cast(pa.string())
+    arr = (
+        values
+        if isinstance(values, pa.Array)
+        else pa.array(values.astype("string").array, from_pandas=True).cast(pa.string())
+    )
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     n = len(arr)
@@ -68,8 +80,12 @@ def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstant
         return ParsedInstants(fast, false, empty, false.copy(), false.copy())
 
     ns = np.full(n, NAT, dtype=np.int64)
-    looks_iso = pc.fill_null(pc.match_substring_regex(stripped, _ISO_RE), False).to_numpy(zero_copy_only=False)
-    has_offset = pc.fill_null(pc.match_substring_regex(stripped, _OFFSET_RE), False).to_numpy(zero_copy_only=False)
+    looks_iso = pc.fill_null(pc.match_substring_regex(stripped, _ISO_RE), False).to_numpy(
+        zero_copy_only=False
+    )
+    has_offset = pc.fill_null(pc.match_substring_regex(stripped, _OFFSET_RE), False).to_numpy(
+        zero_copy_only=False
+    )
     text = pd.Series(stripped.to_numpy(zero_copy_only=False), dtype="object")
 
     aware = has_offset & ~empty
@@ -83,8 +99,12 @@ def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstant
         wall = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
         ok = wall.notna().to_numpy()
         wall_ok = wall[ok]
-        early = wall_ok.dt.tz_localize(timezone, ambiguous=np.ones(len(wall_ok), bool), nonexistent="NaT")
-        late = wall_ok.dt.tz_localize(timezone, ambiguous=np.zeros(len(wall_ok), bool), nonexistent="NaT")
+        early = wall_ok.dt.tz_localize(
+            timezone, ambiguous=np.ones(len(wall_ok), bool), nonexistent="NaT"
+        )
+        late = wall_ok.dt.tz_localize(
+            timezone, ambiguous=np.zeros(len(wall_ok), bool), nonexistent="NaT"
+        )
         early_ns = _to_ns(early)
         late_ns = _to_ns(late)
         gap = early.isna().to_numpy()
@@ -93,7 +113,20 @@ def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstant
             zone = ZoneInfo(timezone)
             wall_gap = wall_ok[gap]
             shifted = {
-                v: int(datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, tzinfo=zone).timestamp() * 1_000_000) * 1000
+                v: int(
+                    datetime(
+                        v.year,
+                        v.month,
+                        v.day,
+                        v.hour,
+                        v.minute,
+                        v.second,
+                        v.microsecond,
+                        tzinfo=zone,
+                    ).timestamp()
+                    * 1_000_000
+                )
+                * 1000
                 for v in wall_gap.unique()
             }
             chosen[gap] = np.array([shifted[v] for v in wall_gap], dtype=np.int64)

@@ -52,7 +52,9 @@ class _Builder:
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.doc.value_pos[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if id(node) in self.open_nodes:
-            raise yaml.constructor.ConstructorError(None, None, "an alias refers to itself (recursive anchor)", node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, "an alias refers to itself (recursive anchor)", node.start_mark
+            )
         self.open_nodes.add(id(node))
         try:
             return self._build(node, path)
@@ -63,7 +65,9 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except ValueError as exc:  # e.g. an impossible date such as 2026-02-30
-            raise yaml.constructor.ConstructorError(None, None, f"'{node.value}' is not a valid value ({exc})", node.start_mark) from None
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{node.value}' is not a valid value ({exc})", node.start_mark
+            ) from None
 
     def _build(self, node: yaml.Node, path: PathKey) -> Any:
         if isinstance(node, yaml.MappingNode):

@@ -28,7 +28,11 @@ def distribution(values_ns: np.ndarray) -> dict[str, Any]:
         return {"count": 0, "mean": None, "p50": None, "p85": None, "p95": None}
     d = days(values_ns)
     q = np.quantile(d, [p for _, p in PERCENTILES], method="linear")
-    return {"count": len(d), "mean": float(d.mean()), **{k: float(v) for (k, _), v in zip(PERCENTILES, q, strict=True)}}
+    return {
+        "count": len(d),
+        "mean": float(d.mean()),
+        **{k: float(v) for (k, _), v in zip(PERCENTILES, q, strict=True)},
+    }
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,13 @@ class PeriodResult:
 def day_ends(span: PeriodSpan, timezone: str) -> np.ndarray:
     """Local midnights that end a day of the period, up to its as_of."""
     n_days = (span.last_day - span.first_day).days + 1
-    ends = np.array([local_midnight(span.first_day + pd.Timedelta(days=i + 1).to_pytimedelta(), timezone) for i in range(n_days)], dtype=np.int64)
+    ends = np.array(
+        [
+            local_midnight(span.first_day + pd.Timedelta(days=i + 1).to_pytimedelta(), timezone)
+            for i in range(n_days)
+        ],
+        dtype=np.int64,
+    )
     return ends[ends <= span.as_of]
 
 
@@ -109,7 +119,9 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
 
     ends = day_ends(span, tz)
     # one pass over the segments for the daily series, WIP now and WIP at the start
-    counts = wip_at(result, definition, np.concatenate((ends, [span.as_of, span.start])).astype(np.int64))
+    counts = wip_at(
+        result, definition, np.concatenate((ends, [span.as_of, span.start])).astype(np.int64)
+    )
     wip_series, wip_now, start_wip = counts[:-2], int(counts[-2]), int(counts[-1])
 
     # items in each stage now, committed or not: a queue before the commitment point holds inventory too
@@ -141,31 +153,69 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
     stages_out["unmapped"] = {
         "kind": "unmapped",
         "mean_days": float(days(unmapped).mean()) if n else None,
-        "p50_days": float(np.quantile(days(unmapped[unmapped > 0]), 0.5)) if (unmapped > 0).any() else None,
-        "p85_days": float(np.quantile(days(unmapped[unmapped > 0]), 0.85)) if (unmapped > 0).any() else None,
+        "p50_days": float(np.quantile(days(unmapped[unmapped > 0]), 0.5))
+        if (unmapped > 0).any()
+        else None,
+        "p85_days": float(np.quantile(days(unmapped[unmapped > 0]), 0.85))
+        if (unmapped > 0).any()
+        else None,
         "items_through": int((unmapped > 0).sum()),
     }
     stage_ids = [s.id for s in definition.stages]
     moves = result.moves[np.isin(result.moves["row"].to_numpy(), codes)]
     rework = (
-        moves.drop_duplicates(["row", "from_stage", "to_stage"]).groupby(["from_stage", "to_stage"], sort=True).size()
-        if len(moves) else pd.Series(dtype="int64")
+        moves.drop_duplicates(["row", "from_stage", "to_stage"])
+        .groupby(["from_stage", "to_stage"], sort=True)
+        .size()
+        if len(moves)
+        else pd.Series(dtype="int64")
     )
-    rework_out = [{"from": key[0], "to": key[1], "items": int(c), "share": float(c / n)} for key, c in rework.items()] if n else []  # type: ignore[index]
+    rework_out = (
+        [
+            {"from": key[0], "to": key[1], "items": int(c), "share": float(c / n)}  # type: ignore[index]
+            for key, c in rework.items()
+        ]
+        if n
+        else []
+    )
     commit_at = stage_ids.index(definition.commitment)
     candidates = [s.id for s in definition.stages[commit_at:] if s.kind in ("wait", "active")]
-    means = {sid: stages_out[sid]["mean_days"] for sid in candidates if stages_out[sid]["mean_days"] is not None}
-    bottleneck = max(means, key=lambda k: (means[k], -candidates.index(k))) if means and max(means.values()) > 0 else None
+    means = {
+        sid: stages_out[sid]["mean_days"]
+        for sid in candidates
+        if stages_out[sid]["mean_days"] is not None
+    }
+    bottleneck = (
+        max(means, key=lambda k: (means[k], -candidates.index(k)))
+        if means and max(means.values()) > 0
+        else None
+    )
 
     flow_counts = completed["flow_type"].value_counts()
     distribution_out = {t: (float(flow_counts.get(t, 0) / n) if n else 0.0) for t in FLOW_TYPES}
 
     cancelled = items["cancelled"].fillna(NAT).to_numpy(dtype=np.int64)
-    n_cancelled = int(((cancelled >= span.start) & (cancelled < span.end) & (cancelled != NAT)).sum())
+    n_cancelled = int(
+        ((cancelled >= span.start) & (cancelled < span.end) & (cancelled != NAT)).sum()
+    )
     ended = n + n_cancelled
 
     weeks = week_starts(span, tz)
-    week_ends = weeks + WEEK_NS if len(weeks) == 0 else np.array([local_midnight(pd.Timestamp(w, tz="UTC").tz_convert(tz).date() + pd.Timedelta(days=7).to_pytimedelta(), tz) for w in weeks], dtype=np.int64)
+    week_ends = (
+        weeks + WEEK_NS
+        if len(weeks) == 0
+        else np.array(
+            [
+                local_midnight(
+                    pd.Timestamp(w, tz="UTC").tz_convert(tz).date()
+                    + pd.Timedelta(days=7).to_pytimedelta(),
+                    tz,
+                )
+                for w in weeks
+            ],
+            dtype=np.int64,
+        )
+    )
     committed_all = items["committed"].fillna(NAT).to_numpy(dtype=np.int64)
     created_all = items["created"].fillna(NAT).to_numpy(dtype=np.int64)
     weekly = pd.DataFrame(
@@ -176,6 +226,7 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
             "created": count_in_bins(created_all[created_all != NAT], weeks, week_ends),
         }
     )
+
     def in_span(v: np.ndarray) -> np.ndarray:
         selected: np.ndarray = v[(v >= span.start) & (v < span.as_of) & (v != NAT)]
         return selected
@@ -201,7 +252,10 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
         by_stage = result.hand_offs_by_stage[codes]
         hand = {
             "mean_per_item": float(per_item.mean()) if n else None,
-            "by_stage": {sid: (float(by_stage[:, j].mean()) if n else None) for j, sid in enumerate([*stage_ids, "unmapped"])},
+            "by_stage": {
+                sid: (float(by_stage[:, j].mean()) if n else None)
+                for j, sid in enumerate([*stage_ids, "unmapped"])
+            },
         }
 
     summary: dict[str, Any] = {
@@ -217,12 +271,17 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
         "flow_efficiency": efficiency,
         "process_days_mean": float(days(process).mean()) if n else None,
         "wait_days_mean": float(days(wait).mean()) if n else None,
-        "blocked_days_mean": float(days(completed["blocked_ns"].to_numpy(dtype=np.int64)).mean()) if n else None,
+        "blocked_days_mean": float(days(completed["blocked_ns"].to_numpy(dtype=np.int64)).mean())
+        if n
+        else None,
         "rework_rate": float(completed["reworked"].mean()) if n else None,
         "stages": stages_out,
         "rolled_pct_complete_accurate": float(np.prod(ca_values)) if ca_values else None,
         "flow_distribution": distribution_out,
-        "cancelled": {"count": n_cancelled, "share_of_ended": (n_cancelled / ended) if ended else None},
+        "cancelled": {
+            "count": n_cancelled,
+            "share_of_ended": (n_cancelled / ended) if ended else None,
+        },
         "arrivals": arrivals,
         "aging_wip": {
             "count": len(ages),

@@ -69,10 +69,38 @@ class Cluster:
 # medium (10%) and low (40%) clusters and the recovery times are as we read the report and were
 # not independently re-verified here (see docs/sources-delivery.md).
 DORA_2024: tuple[Cluster, ...] = (
-    Cluster("elite", 0.19, "less than one day", "on demand (multiple deploys per day)", 0.05, "less than one hour"),
-    Cluster("high", 0.22, "between one day and one week", "between once per day and once per week", 0.20, "less than one day"),
-    Cluster("medium", 0.35, "between one week and one month", "between once per week and once per month", 0.10, "less than one day"),
-    Cluster("low", 0.25, "between one month and six months", "between once per month and once every six months", 0.40, "between one week and one month"),
+    Cluster(
+        "elite",
+        0.19,
+        "less than one day",
+        "on demand (multiple deploys per day)",
+        0.05,
+        "less than one hour",
+    ),
+    Cluster(
+        "high",
+        0.22,
+        "between one day and one week",
+        "between once per day and once per week",
+        0.20,
+        "less than one day",
+    ),
+    Cluster(
+        "medium",
+        0.35,
+        "between one week and one month",
+        "between once per week and once per month",
+        0.10,
+        "less than one day",
+    ),
+    Cluster(
+        "low",
+        0.25,
+        "between one month and six months",
+        "between once per month and once every six months",
+        0.40,
+        "between one week and one month",
+    ),
 )
 
 
@@ -171,15 +199,27 @@ class _Deployments:
     caused: dict[str, np.ndarray]  # signal -> bool per deployment
 
 
-def _deployments(deployments: pd.DataFrame | None, incidents: pd.DataFrame | None, end: int, signals: Collection[str]) -> _Deployments:
-    frame = deployments if deployments is not None else pd.DataFrame({"deploy_id": [], "ts": [], "environment": [], "status": []})
+def _deployments(
+    deployments: pd.DataFrame | None,
+    incidents: pd.DataFrame | None,
+    end: int,
+    signals: Collection[str],
+) -> _Deployments:
+    frame = (
+        deployments
+        if deployments is not None
+        else pd.DataFrame({"deploy_id": [], "ts": [], "environment": [], "status": []})
+    )
     frame = frame.reset_index(drop=True)
     ts = _i64(frame["ts"])
     status = _text(frame, "status").str.lower().fillna("")
     if "production" in frame:
         production = _flag(frame, "production")
     else:
-        production = np.asarray(_text(frame, "environment").str.strip().str.casefold().eq("production").fillna(False), dtype=bool)
+        production = np.asarray(
+            _text(frame, "environment").str.strip().str.casefold().eq("production").fillna(False),
+            dtype=bool,
+        )
     ids = _text(frame, "deploy_id")
     success = np.asarray(status.eq("success"), dtype=bool)
     failure = np.asarray(status.eq("failure"), dtype=bool)
@@ -210,7 +250,12 @@ def _summary(days: np.ndarray) -> dict[str, Any]:
     if len(days) == 0:
         return {"count": 0, "p50_days": None, "p85_days": None, "mean_days": None}
     p50, p85 = np.quantile(days, [0.5, 0.85], method="linear")
-    return {"count": len(days), "p50_days": float(p50), "p85_days": float(p85), "mean_days": float(days.mean())}
+    return {
+        "count": len(days),
+        "p50_days": float(p50),
+        "p85_days": float(p85),
+        "mean_days": float(days.mean()),
+    }
 
 
 _NEVER = np.iinfo(np.int64).max
@@ -221,12 +266,20 @@ def _earliest(keys: pd.Series, ts: np.ndarray, lookup: pd.Series) -> np.ndarray:
     present = keys.notna().to_numpy(dtype=bool)
     table = pd.Series(ts[present]).groupby(keys[present].astype(str).to_numpy(dtype=object)).min()
     value_set = pa.array(table.index.to_numpy(dtype=object), type=pa.string())
-    pos = pc.fill_null(pc.index_in(pa.array(lookup.astype("string"), type=pa.string()), value_set=value_set), -1)
+    pos = pc.fill_null(
+        pc.index_in(pa.array(lookup.astype("string"), type=pa.string()), value_set=value_set), -1
+    )
     idx = np.asarray(pos.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return np.where(idx >= 0, table.to_numpy(dtype=np.int64)[np.maximum(idx, 0)] if len(table) else _NEVER, _NEVER)
+    return np.where(
+        idx >= 0,
+        table.to_numpy(dtype=np.int64)[np.maximum(idx, 0)] if len(table) else _NEVER,
+        _NEVER,
+    )
 
 
-def _changes(changes: pd.DataFrame | None, deployments: pd.DataFrame | None, dep: _Deployments) -> tuple[np.ndarray, np.ndarray]:
+def _changes(
+    changes: pd.DataFrame | None, deployments: pd.DataFrame | None, dep: _Deployments
+) -> tuple[np.ndarray, np.ndarray]:
     """(commit instant, instant of the first successful production deployment containing it or NAT) per change."""
     if changes is None or not len(changes):
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
@@ -236,20 +289,26 @@ def _changes(changes: pd.DataFrame | None, deployments: pd.DataFrame | None, dep
     good = dep.production & dep.success
     deployed = np.full(len(frame), _NEVER, dtype=np.int64)
     if "deploy_id" in frame:
-        deployed = np.minimum(deployed, _earliest(dep.deploy_id[good], dep.ts[good], _text(frame, "deploy_id")))
+        deployed = np.minimum(
+            deployed, _earliest(dep.deploy_id[good], dep.ts[good], _text(frame, "deploy_id"))
+        )
     if deployments is not None and "sha" in deployments and "sha" in frame:
         shas = _text(deployments.reset_index(drop=True), "sha")
         deployed = np.minimum(deployed, _earliest(shas[good], dep.ts[good], _text(frame, "sha")))
     return _i64(frame["ts"]), np.where(deployed == _NEVER, NAT, deployed)
 
 
-def _incidents(incidents: pd.DataFrame | None, dep: _Deployments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _incidents(
+    incidents: pd.DataFrame | None, dep: _Deployments
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(opened, resolved or NAT, instant of the deployment it names or NAT) per incident."""
     if incidents is None or not len(incidents):
         empty = np.array([], dtype=np.int64)
         return empty, empty, empty
     frame = incidents.reset_index(drop=True)
-    resolved = _i64(frame["resolved"]) if "resolved" in frame else np.full(len(frame), NAT, dtype=np.int64)
+    resolved = (
+        _i64(frame["resolved"]) if "resolved" in frame else np.full(len(frame), NAT, dtype=np.int64)
+    )
     caused_by = np.full(len(frame), _NEVER, dtype=np.int64)
     if "deploy_id" in frame and len(dep.ts):
         caused_by = _earliest(dep.deploy_id, dep.ts, _text(frame, "deploy_id"))
@@ -299,7 +358,11 @@ def dora_period(
         "available": changes is not None,
         **_summary(_days(np.maximum(raw, 0))),
         "negative_counted_as_zero": int((raw < 0).sum()),
-        "not_deployed": int((((deployed == NAT) | (deployed >= end)) & (committed >= start) & (committed < end)).sum()),
+        "not_deployed": int(
+            (
+                ((deployed == NAT) | (deployed >= end)) & (committed >= start) & (committed < end)
+            ).sum()
+        ),
         "formula": "first successful production deployment containing the change - commit time",
     }
 
@@ -339,7 +402,9 @@ def dora_period(
 
     recovery_p50 = recovery["p50_days"] if recovery["p50_days"] is not None else restore["p50_days"]
     by_metric = {
-        "deployment_frequency": level_deployment_frequency(per_day) if per_day is not None and deployments is not None else None,
+        "deployment_frequency": level_deployment_frequency(per_day)
+        if per_day is not None and deployments is not None
+        else None,
         "lead_time": level_lead_time(lead["p50_days"]) if lead["p50_days"] is not None else None,
         "change_failure_rate": level_change_failure_rate(rate) if rate is not None else None,
         "recovery_time": level_recovery(recovery_p50) if recovery_p50 is not None else None,
@@ -352,7 +417,11 @@ def dora_period(
         "change_failure_rate": cfr,
         "time_to_restore": restore,
         "failed_deployment_recovery": recovery,
-        "level": {"overall": performance_level(by_metric), "by_metric": by_metric, "source": CITATION},
+        "level": {
+            "overall": performance_level(by_metric),
+            "by_metric": by_metric,
+            "source": CITATION,
+        },
     }
 
 
@@ -363,7 +432,9 @@ def week_starts(start: int, end: int, timezone: str) -> np.ndarray:
     first = first + pd.Timedelta(days=(7 - first.weekday()) % 7)
     last = pd.Timestamp(end, tz="UTC").tz_convert(timezone).tz_localize(None)
     dates = pd.date_range(first, last + pd.Timedelta(days=7), freq="7D")
-    local = dates.tz_localize(timezone, ambiguous=np.ones(len(dates), dtype=bool), nonexistent="shift_forward")
+    local = dates.tz_localize(
+        timezone, ambiguous=np.ones(len(dates), dtype=bool), nonexistent="shift_forward"
+    )
     edges = local.tz_convert("UTC").as_unit("ns").asi8
     edges = edges[edges >= start]
     return edges[edges <= end]
@@ -398,7 +469,11 @@ def dora_weekly(
         return np.where((ts != NAT) & (bins >= 0) & (bins < k), bins, -1)
 
     def count(bins: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(bins[mask & (bins >= 0)], minlength=k)[:k] if k else np.zeros(0, dtype=np.int64)
+        return (
+            np.bincount(bins[mask & (bins >= 0)], minlength=k)[:k]
+            if k
+            else np.zeros(0, dtype=np.int64)
+        )
 
     def p50(bins: np.ndarray, values: np.ndarray) -> np.ndarray:
         keep = bins >= 0
@@ -424,15 +499,17 @@ def dora_weekly(
     rw = np.where(closed, iw, -1)
     starts = edges[:-1] if k else np.array([], dtype=np.int64)
     iso = pd.DatetimeIndex(pd.to_datetime(starts, utc=True).tz_convert(timezone)).isocalendar()
-    return pd.DataFrame({
-        "week": [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"], strict=True)],
-        "start": starts,
-        "end": edges[1:] if k else np.array([], dtype=np.int64),
-        "deployments": count(wk, ok),
-        "failed": count(wk, dep.production & dep.failure),
-        "change_failure_rate": rate,
-        "lead_time_changes": count(cw, np.ones(len(cw), dtype=bool)),
-        "lead_time_p50_days": p50(cw, lead),
-        "incidents": count(iw, np.ones(len(iw), dtype=bool)),
-        "restore_p50_days": p50(rw, _days(np.where(closed, resolved - opened, 0))),
-    })
+    return pd.DataFrame(
+        {
+            "week": [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"], strict=True)],
+            "start": starts,
+            "end": edges[1:] if k else np.array([], dtype=np.int64),
+            "deployments": count(wk, ok),
+            "failed": count(wk, dep.production & dep.failure),
+            "change_failure_rate": rate,
+            "lead_time_changes": count(cw, np.ones(len(cw), dtype=bool)),
+            "lead_time_p50_days": p50(cw, lead),
+            "incidents": count(iw, np.ones(len(iw), dtype=bool)),
+            "restore_p50_days": p50(rw, _days(np.where(closed, resolved - opened, 0))),
+        }
+    )

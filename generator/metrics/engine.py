@@ -9,6 +9,7 @@ stage are bincounts, per-item firsts and lasts are reduceat over item runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,14 +60,22 @@ class ItemResult:
     segments: Segments
     first_entry: pd.DataFrame
     ca_ok: pd.DataFrame
-    hand_offs_by_stage: np.ndarray | None  # item x (stages + unmapped) hand-off counts, None without actors
+    hand_offs_by_stage: (
+        np.ndarray | None
+    )  # item x (stages + unmapped) hand-off counts, None without actors
     codes: np.ndarray  # item code (index into Prepared.items) of each row of `items`
-    moves: pd.DataFrame  # one row per move back: row (position in `items`), from_stage, to_stage (ids), at (ns)
+    moves: (
+        pd.DataFrame
+    )  # one row per move back: row (position in `items`), from_stage, to_stage (ids), at (ns)
     ignored_after_as_of: int
     ignored_created_after: int
     events_before_created: pd.DataFrame  # item_id, created (given), first event ts
 
-    def attrs(self, rows: np.ndarray | None = None, columns: tuple[str, ...] = ("item_id", "type", "title", "url")) -> pd.DataFrame:
+    def attrs(
+        self,
+        rows: np.ndarray | None = None,
+        columns: tuple[str, ...] = ("item_id", "type", "title", "url"),
+    ) -> pd.DataFrame:
         """Item attributes for rows of `items` (all rows by default), index aligned to `rows`' order."""
         codes = self.codes if rows is None else self.codes[np.asarray(rows, dtype=np.int64)]
         return self.info.iloc[codes][list(columns)].reset_index(drop=True)
@@ -100,7 +109,9 @@ def _reduce_sorted(ufunc: np.ufunc, item: np.ndarray, values: np.ndarray, out: n
     out[item[bounds]] = ufunc(out[item[bounds]], reduced)
 
 
-def build_segments(prep: Prepared, as_of: int, created: np.ndarray, local: np.ndarray, m: int) -> Segments:
+def build_segments(
+    prep: Prepared, as_of: int, created: np.ndarray, local: np.ndarray, m: int
+) -> Segments:
     """Segments of the alive items (local[code] >= 0): rows up to as_of whose state lasts, plus the
     unmapped time between created and the first event. Items are renumbered 0..m-1 (rows of `items`)."""
     rows = (prep.ts <= as_of) & prep.last_at_instant
@@ -132,7 +143,9 @@ def build_segments(prep: Prepared, as_of: int, created: np.ndarray, local: np.nd
     )
 
 
-def compute_items(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, as_of: int) -> ItemResult:
+def compute_items(
+    events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, as_of: int
+) -> ItemResult:
     """Per-item measures of a canonical event log at as_of (METRICS.md sections 1-2)."""
     return timeline_at(prepare(events, items, definition), definition, as_of)
 
@@ -141,7 +154,9 @@ def _nullable(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.IntegerArray(values.astype(np.int64), values == NAT)
 
 
-def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.ndarray | None = None) -> ItemResult:
+def timeline_at(
+    prep: Prepared, definition: StreamDef, as_of: int, subset: np.ndarray | None = None
+) -> ItemResult:
     """Per-item measures at `as_of`, optionally only for the items where `subset` is True."""
     stages = definition.stages
     n_stages = len(stages)
@@ -190,7 +205,9 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
     blocked_length = np.where(seg.blocked, length, 0)
     blocked_per_stage = _sum_by(cell, blocked_length, m * width).reshape(m, width)
     active = kind == "active"
-    process = per_stage[:, :n_stages][:, kinds[:n_stages] == "active"].sum(axis=1) - blocked_per_stage[:, :n_stages][:, kinds[:n_stages] == "active"].sum(axis=1)
+    process = per_stage[:, :n_stages][:, kinds[:n_stages] == "active"].sum(
+        axis=1
+    ) - blocked_per_stage[:, :n_stages][:, kinds[:n_stages] == "active"].sum(axis=1)
     blocked = blocked_per_stage.sum(axis=1)
     total = per_stage.sum(axis=1)
     wait = total - process
@@ -215,15 +232,21 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
     columns: dict[str, object] = {
         "code": codes,
         "item_id": pd.Categorical.from_codes(codes, dtype=prep.item_dtype),
-        "flow_type": pd.Categorical.from_codes(prep.items["flow"].to_numpy()[codes], dtype=pd.CategoricalDtype(list(FLOW_TYPES))),
+        "flow_type": pd.Categorical.from_codes(
+            prep.items["flow"].to_numpy()[codes], dtype=pd.CategoricalDtype(list(FLOW_TYPES))
+        ),
         "created": _nullable(created),
         "committed": _nullable(committed),
         "done": _nullable(done),
         "cancelled": _nullable(cancelled),
         "lead_ns": _nullable(lead),
         "cycle_ns": _nullable(cycle),
-        "status": pd.Categorical.from_codes(status, dtype=pd.CategoricalDtype(["done", "cancelled", "in_progress"])),
-        "current_stage": pd.Categorical.from_codes(final_code, dtype=pd.CategoricalDtype([*(st.id for st in stages), "unmapped"])),
+        "status": pd.Categorical.from_codes(
+            status, dtype=pd.CategoricalDtype(["done", "cancelled", "in_progress"])
+        ),
+        "current_stage": pd.Categorical.from_codes(
+            final_code, dtype=pd.CategoricalDtype([*(st.id for st in stages), "unmapped"])
+        ),
         "process_ns": process,
         "wait_ns": wait,
         "blocked_ns": blocked,
@@ -239,14 +262,27 @@ def timeline_at(prep: Prepared, definition: StreamDef, as_of: int, subset: np.nd
             columns[f"blocked_ns:{st.id}"] = blocked_per_stage[:, j]
     out = pd.DataFrame(columns)
     before = pd.DataFrame(
-        {"item_id": prep.items["item_id"][before_created].to_numpy(), "created": given[before_created], "first_event": first_event[before_created]}
+        {
+            "item_id": prep.items["item_id"][before_created].to_numpy(),
+            "created": given[before_created],
+            "first_event": first_event[before_created],
+        }
     )
     first = pd.DataFrame(first_entry, columns=[st.id for st in stages])
     active_ids = [st.id for st in stages if st.kind == "active"]
-    ca = pd.DataFrame(ca_ok[:, [j for j, st in enumerate(stages) if st.kind == "active"]], columns=active_ids)
+    ca = pd.DataFrame(
+        ca_ok[:, [j for j, st in enumerate(stages) if st.kind == "active"]], columns=active_ids
+    )
     mb = np.flatnonzero(moved_back)
     ids = np.array([st.id for st in stages] + ["unmapped"], dtype=object)
-    moves = pd.DataFrame({"row": seg.item[mb], "from_stage": ids[prev_order[mb]], "to_stage": ids[order_of[code[mb]]], "at": seg.start[mb]})
+    moves = pd.DataFrame(
+        {
+            "row": seg.item[mb],
+            "from_stage": ids[prev_order[mb]],
+            "to_stage": ids[order_of[code[mb]]],
+            "at": seg.start[mb],
+        }
+    )
     return ItemResult(
         moves=moves,
         as_of=as_of,
@@ -293,7 +329,9 @@ def _final_run_start(seg: Segments, in_kind: np.ndarray, n_items: int) -> np.nda
     return out
 
 
-def _moves_back(seg: Segments, order: np.ndarray, length: np.ndarray, window_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _moves_back(
+    seg: Segments, order: np.ndarray, length: np.ndarray, window_end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows that are a move back: a mapped visit earlier in stream order than the previous mapped visit.
 
     Only visits inside the window count: positive length, or the item's final segment
@@ -309,7 +347,14 @@ def _moves_back(seg: Segments, order: np.ndarray, length: np.ndarray, window_end
     return moved, prev
 
 
-def _first_entries(seg: Segments, code: np.ndarray, length: np.ndarray, window_end: np.ndarray, n_stages: int, n_items: int) -> np.ndarray:
+def _first_entries(
+    seg: Segments,
+    code: np.ndarray,
+    length: np.ndarray,
+    window_end: np.ndarray,
+    n_stages: int,
+    n_items: int,
+) -> np.ndarray:
     """item x stage: first instant the item entered the stage, counting visits as _moves_back does.
 
     Segments are sorted by item then start, so an item's first segment in a stage is its entry.
@@ -325,7 +370,15 @@ def _first_entries(seg: Segments, code: np.ndarray, length: np.ndarray, window_e
     return out
 
 
-def _pct_ca_flags(seg: Segments, order: np.ndarray, prev: np.ndarray, moved: np.ndarray, first_entry: np.ndarray, stages: tuple, n_items: int) -> np.ndarray:  # type: ignore[type-arg]
+def _pct_ca_flags(
+    seg: Segments,
+    order: np.ndarray,
+    prev: np.ndarray,
+    moved: np.ndarray,
+    first_entry: np.ndarray,
+    stages: tuple[Any, ...],
+    n_items: int,
+) -> np.ndarray:
     """item x stage: no move back from after the stage to it or before it, after first entering it."""
     ok = np.ones((n_items, len(stages)), dtype=bool)
     mb = np.flatnonzero(moved)
@@ -341,13 +394,23 @@ def _pct_ca_flags(seg: Segments, order: np.ndarray, prev: np.ndarray, moved: np.
     return ok
 
 
-def _hand_offs(prep: Prepared, as_of: int, created: np.ndarray, window_end: np.ndarray, local: np.ndarray, n_items: int, stages: tuple) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray | None]:  # type: ignore[type-arg]
+def _hand_offs(
+    prep: Prepared,
+    as_of: int,
+    created: np.ndarray,
+    window_end: np.ndarray,
+    local: np.ndarray,
+    n_items: int,
+    stages: tuple[Any, ...],
+) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray | None]:
     """Rows in (created, end] whose actor differs from the item's previous non-empty actor.
 
     Each hand-off is credited to the stage the item is in after that row.
     """
     if not prep.has_actor or not ((prep.actor >= 0) & (prep.ts <= as_of)).any():
-        return pd.arrays.IntegerArray(np.zeros(n_items, dtype=np.int64), np.ones(n_items, dtype=bool)), None
+        return pd.arrays.IntegerArray(
+            np.zeros(n_items, dtype=np.int64), np.ones(n_items, dtype=bool)
+        ), None
     rows = (prep.ts <= as_of) & (prep.actor >= 0) & (local[prep.item] >= 0)
     idx = np.flatnonzero(rows)
     item, actor, ts, stage = local[prep.item[idx]], prep.actor[idx], prep.ts[idx], prep.stage[idx]
@@ -358,5 +421,7 @@ def _hand_offs(prep: Prepared, as_of: int, created: np.ndarray, window_end: np.n
     per_item = np.bincount(item[counted], minlength=n_items).astype(np.int64)
     width = len(stages) + 1
     code = np.where(stage[counted] == UNMAPPED, len(stages), stage[counted])
-    by_stage = np.bincount(item[counted] * width + code, minlength=n_items * width).reshape(n_items, width)
+    by_stage = np.bincount(item[counted] * width + code, minlength=n_items * width).reshape(
+        n_items, width
+    )
     return pd.arrays.IntegerArray(per_item, np.zeros(n_items, dtype=bool)), by_stage

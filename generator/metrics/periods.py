@@ -33,12 +33,18 @@ class PeriodSpan:
         return self.as_of >= self.end
 
     def as_dict(self) -> dict[str, object]:
-        return {"start": self.first_day.isoformat(), "end": self.last_day.isoformat(), "label": self.label}
+        return {
+            "start": self.first_day.isoformat(),
+            "end": self.last_day.isoformat(),
+            "label": self.label,
+        }
 
 
 def local_midnight(day: dt.date, timezone: str) -> int:
     """The first instant of a local day in ns (where midnight does not exist, the day's first instant)."""
-    stamp = pd.Timestamp(dt.datetime(day.year, day.month, day.day)).tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
+    stamp = pd.Timestamp(dt.datetime(day.year, day.month, day.day)).tz_localize(
+        timezone, ambiguous=True, nonexistent="shift_forward"
+    )
     return int(stamp.tz_convert("UTC").as_unit("ns").value)
 
 
@@ -46,7 +52,15 @@ def local_date(ns: int, timezone: str) -> dt.date:
     return pd.Timestamp(ns, tz="UTC").tz_convert(ZoneInfo(timezone)).date()
 
 
-def span(name: str, label: str, first: dt.date, last: dt.date, timezone: str, as_of: int, kind: str = "named") -> PeriodSpan:
+def span(
+    name: str,
+    label: str,
+    first: dt.date,
+    last: dt.date,
+    timezone: str,
+    as_of: int,
+    kind: str = "named",
+) -> PeriodSpan:
     start = local_midnight(first, timezone)
     end = local_midnight(last + dt.timedelta(days=1), timezone)
     return PeriodSpan(name, label, first, last, start, end, min(end, as_of), kind)
@@ -63,12 +77,17 @@ def named_periods(definition: StreamDef, as_of: int) -> list[PeriodSpan]:
     last = local_date(as_of, tz) - dt.timedelta(days=1)
     defaults = {
         "current": (last - dt.timedelta(days=DEFAULT_DAYS - 1), last),
-        "baseline": (last - dt.timedelta(days=2 * DEFAULT_DAYS - 1), last - dt.timedelta(days=DEFAULT_DAYS)),
+        "baseline": (
+            last - dt.timedelta(days=2 * DEFAULT_DAYS - 1),
+            last - dt.timedelta(days=DEFAULT_DAYS),
+        ),
     }
     for name in ("baseline", "current"):
         if name in definition.periods:
             p = definition.periods[name]
-            out[name] = span(name, p.label or f"{_fmt(p.start)} – {_fmt(p.end)}", p.start, p.end, tz, as_of)
+            out[name] = span(
+                name, p.label or f"{_fmt(p.start)} – {_fmt(p.end)}", p.start, p.end, tz, as_of
+            )
         else:
             first, end = defaults[name]
             label = f"{name.capitalize()}: {DEFAULT_DAYS} days to {_fmt(end)}"
@@ -88,7 +107,9 @@ def quarters(first_ns: int, as_of: int, timezone: str) -> list[PeriodSpan]:
     while (year, q) <= (last.year, (last.month - 1) // 3):
         start = dt.date(year, 3 * q + 1, 1)
         end = (dt.date(year + (q == 3), (3 * q + 3) % 12 + 1, 1)) - dt.timedelta(days=1)
-        s = span(f"{year}-q{q + 1}", f"Q{q + 1} {year}", start, end, timezone, as_of, kind="quarter")
+        s = span(
+            f"{year}-q{q + 1}", f"Q{q + 1} {year}", start, end, timezone, as_of, kind="quarter"
+        )
         if s.as_of - s.start >= DAY_NS:  # at least one whole day of data, or the quarter is noise
             out.append(s)
         year, q = (year + 1, 0) if q == 3 else (year, q + 1)

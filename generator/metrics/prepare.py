@@ -51,10 +51,14 @@ class Prepared:
     excluded_items: int
     has_actor: bool
     first_ts: np.ndarray  # per item: its first event instant (BIG when it has none)
-    item_dtype: pd.CategoricalDtype  # categories = item ids in code order, for cheap item_id columns
+    item_dtype: (
+        pd.CategoricalDtype
+    )  # categories = item ids in code order, for cheap item_id columns
 
 
-def _carry_forward(values: np.ndarray, missing: np.ndarray, group_start: np.ndarray, initial: int) -> np.ndarray:
+def _carry_forward(
+    values: np.ndarray, missing: np.ndarray, group_start: np.ndarray, initial: int
+) -> np.ndarray:
     """Per-group forward fill of `values` where `missing`, starting each group at `initial`."""
     filled = values.astype(np.int64, copy=True)
     start_missing = group_start & missing
@@ -90,11 +94,15 @@ def map_states(names: pa.Array, stage_map: StageMap, stage_index: dict[str, int]
             table[i] = NO_STATE
             continue
         stage = stage_map.stage_of(text)
-        table[i] = UNMAPPED if stage is None else (BLOCKED_STATE if stage == "" else stage_index[stage])
+        table[i] = (
+            UNMAPPED if stage is None else (BLOCKED_STATE if stage == "" else stage_index[stage])
+        )
     return table
 
 
-def _item_info(event_ids: pa.Array, items: pd.DataFrame, definition: StreamDef) -> tuple[pd.DataFrame, pa.Array]:
+def _item_info(
+    event_ids: pa.Array, items: pd.DataFrame, definition: StreamDef
+) -> tuple[pd.DataFrame, pa.Array]:
     """One row per item, in item-id order: item_id, type, title, url, given_created, flow (code).
 
     `event_ids` are the distinct item ids of the events; the universe adds the items frame's.
@@ -121,7 +129,11 @@ def _item_info(event_ids: pa.Array, items: pd.DataFrame, definition: StreamDef) 
     info["given_created"] = given
     type_codes, type_names = _codes(_arrow(info["type"]))
     mapping = dict(definition.item_types)
-    flow_of = np.array([FLOW_TYPES.index(mapping.get(str(t), "other")) for t in type_names.to_pylist()] + [FLOW_TYPES.index("other")], dtype=np.int8)
+    flow_of = np.array(
+        [FLOW_TYPES.index(mapping.get(str(t), "other")) for t in type_names.to_pylist()]
+        + [FLOW_TYPES.index("other")],
+        dtype=np.int8,
+    )
     info["flow"] = flow_of[type_codes]
     return info, universe
 
@@ -134,7 +146,9 @@ def row_order(item: np.ndarray, ts: np.ndarray, source: np.ndarray, line: np.nda
     item code then needs one plain sort, twice as fast as a four-key lexsort.
     """
     n = len(ts)
-    in_file_order = n < 2 or bool(np.all((source[1:] > source[:-1]) | ((source[1:] == source[:-1]) & (line[1:] >= line[:-1]))))
+    in_file_order = n < 2 or bool(
+        np.all((source[1:] > source[:-1]) | ((source[1:] == source[:-1]) & (line[1:] >= line[:-1])))
+    )
     if not in_file_order or n >= 1 << 40 or (len(item) and int(item.max()) >= 1 << 23):
         return np.lexsort((line, source, ts, item))
     by_time = np.argsort(ts, kind="stable")
@@ -143,7 +157,12 @@ def row_order(item: np.ndarray, ts: np.ndarray, source: np.ndarray, line: np.nda
     return np.argsort((item.astype(np.int64) << 40) | rank)
 
 
-def prepare(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, stage_map: StageMap | None = None) -> Prepared:
+def prepare(
+    events: pd.DataFrame,
+    items: pd.DataFrame,
+    definition: StreamDef,
+    stage_map: StageMap | None = None,
+) -> Prepared:
     stage_map = stage_map or StageMap.build(definition)
     stage_index = {s.id: i for i, s in enumerate(definition.stages)}
 
@@ -151,13 +170,22 @@ def prepare(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, st
     event_codes, event_ids = _codes(_arrow(events["item_id"]))
     info, universe = _item_info(event_ids, items, definition)
     excluded_types = list(definition.exclude.types)
-    excluded = pc.fill_null(pc.is_in(_arrow(info["type"]), value_set=pa.array(excluded_types, pa.large_string())), False).to_numpy(zero_copy_only=False) if excluded_types else np.zeros(len(info), bool)
+    excluded = (
+        pc.fill_null(
+            pc.is_in(_arrow(info["type"]), value_set=pa.array(excluded_types, pa.large_string())),
+            False,
+        ).to_numpy(zero_copy_only=False)
+        if excluded_types
+        else np.zeros(len(info), bool)
+    )
     excluded_count = int(excluded.sum())
     new_code = np.cumsum(~excluded) - 1
     new_code[excluded] = -1
     info = info[~excluded].reset_index(drop=True)
 
-    position = pc.index_in(event_ids, value_set=universe).to_numpy(zero_copy_only=False).astype(np.int64)
+    position = (
+        pc.index_in(event_ids, value_set=universe).to_numpy(zero_copy_only=False).astype(np.int64)
+    )
     item = new_code[position][event_codes] if len(event_codes) else np.zeros(0, dtype=np.int64)
     keep = item >= 0
     item = item[keep]
@@ -170,7 +198,9 @@ def prepare(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, st
     state_raw = state_raw[keep]
     blocked_in = events["blocked"].to_numpy(dtype=np.int64)[keep]
     actor_code, actor_names = _codes(_arrow(events["actor"]))
-    blank_actor = np.array([not str(a).strip() for a in actor_names.to_pylist()] + [True], dtype=bool)
+    blank_actor = np.array(
+        [not str(a).strip() for a in actor_names.to_pylist()] + [True], dtype=bool
+    )
     actor_code = np.where(blank_actor[actor_code], -1, actor_code)[keep]  # '' is no actor
     files_cat = events["file"].astype("category")
     file_code = files_cat.cat.codes.to_numpy(dtype=np.int64)[keep]
@@ -191,12 +221,26 @@ def prepare(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, st
     dup = np.zeros(n, dtype=bool)
     if shared.any():
         idx = np.flatnonzero(shared)
-        frame = pd.DataFrame({"i": item[idx], "t": ts[idx], "s": state_raw[idx], "b": blocked_in[idx], "a": actor_code[idx]})
+        frame = pd.DataFrame(
+            {
+                "i": item[idx],
+                "t": ts[idx],
+                "s": state_raw[idx],
+                "b": blocked_in[idx],
+                "a": actor_code[idx],
+            }
+        )
         dup[idx] = frame.duplicated(keep="first").to_numpy()
     duplicates = int(dup.sum())
     keep = ~dup
     item, ts, line = item[keep], ts[keep], line[keep]
-    state_code, state_raw, blocked_in, actor_code, file_code = state_code[keep], state_raw[keep], blocked_in[keep], actor_code[keep], file_code[keep]
+    state_code, state_raw, blocked_in, actor_code, file_code = (
+        state_code[keep],
+        state_raw[keep],
+        blocked_in[keep],
+        actor_code[keep],
+        file_code[keep],
+    )
 
     n = len(ts)
     group_start = np.ones(n, dtype=bool)
@@ -213,9 +257,20 @@ def prepare(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, st
     unmapped_rows = np.flatnonzero(state_code == UNMAPPED)
     names = np.asarray([*state_names.to_pylist(), None], dtype=object)
     files = np.asarray(file_names.to_pylist(), dtype=object)
-    unmapped = pd.DataFrame({"state": names[state_raw[unmapped_rows]], "file": files[file_code[unmapped_rows]] if len(files) else [], "line": line[unmapped_rows]})
+    unmapped = pd.DataFrame(
+        {
+            "state": names[state_raw[unmapped_rows]],
+            "file": files[file_code[unmapped_rows]] if len(files) else [],
+            "line": line[unmapped_rows],
+        }
+    )
     unmapped_states = (
-        unmapped.groupby(["state", "file"], sort=True).agg(rows=("line", "size"), line=("line", "min")).reset_index().groupby("state", sort=True).agg(rows=("rows", "sum"), file=("file", "first"), line=("line", "first")).reset_index()
+        unmapped.groupby(["state", "file"], sort=True)
+        .agg(rows=("line", "size"), line=("line", "min"))
+        .reset_index()
+        .groupby("state", sort=True)
+        .agg(rows=("rows", "sum"), file=("file", "first"), line=("line", "first"))
+        .reset_index()
         if len(unmapped)
         else pd.DataFrame(columns=["state", "rows", "file", "line"])
     )
@@ -223,11 +278,11 @@ def prepare(events: pd.DataFrame, items: pd.DataFrame, definition: StreamDef, st
         items=info,
         item=item,
         ts=ts,
-        stage=stage,
+        stage=stage.astype(np.int8) if len(stage) and stage.max() < 127 else stage,
         blocked=(flag > 0) | in_blocked_state,
         last_at_instant=last_at_instant,
-        actor=actor_code.astype(np.int64),
-        file=file_code.astype(np.int64),
+        actor=actor_code.astype(np.int32),
+        file=file_code.astype(np.int32),
         line=line,
         actors=np.asarray(actor_names.to_pylist(), dtype=object),
         files=files,

@@ -13,12 +13,14 @@ from generator.metrics.aggregates import PeriodResult, days
 from generator.metrics.periods import DAY_NS
 
 
-def history(quarters: dict[str, PeriodResult], info: pd.DataFrame | None = None) -> pd.DataFrame:
+def history(
+    quarters: dict[str, PeriodResult], item_dtype: pd.CategoricalDtype | None = None
+) -> pd.DataFrame:
     """All completed items, each from the quarter it completed in.
 
     One row per completed item: code, done (ns), lead_days, cycle_days, process_days, wait_days,
-    blocked_days, reworked, flow_type, quarter, and stage_days:<id>; with `info` (the prepared
-    item attributes) also item_id, title, url and type.
+    blocked_days, reworked, flow_type, quarter, and stage_days:<id>; with `item_dtype` (the
+    prepared items' ids) also item_id (categorical; titles and links are looked up by code).
     """
     frames = []
     for name, q in quarters.items():
@@ -44,19 +46,30 @@ def history(quarters: dict[str, PeriodResult], info: pd.DataFrame | None = None)
                 frame["stage_days:" + col.split(":", 1)[1]] = days(c[col].to_numpy())
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["code", "item_id", "title", "url", "type", "done", "lead_days", "cycle_days", "flow_type", "quarter"])
+        return pd.DataFrame(
+            columns=["code", "item_id", "done", "lead_days", "cycle_days", "flow_type", "quarter"]
+        )
     out = pd.concat(frames, ignore_index=True)
-    out = out.iloc[np.lexsort((out["code"].to_numpy(), out["done"].to_numpy()))].reset_index(drop=True)
-    if info is not None:
-        attrs = info.iloc[out["code"].to_numpy()][["item_id", "title", "url", "type"]].reset_index(drop=True)
-        out = pd.concat([attrs, out], axis=1)
+    out = out.iloc[np.lexsort((out["code"].to_numpy(), out["done"].to_numpy()))].reset_index(
+        drop=True
+    )
+    if item_dtype is not None:
+        out.insert(
+            0,
+            "item_id",
+            pd.Series(pd.Categorical.from_codes(out["code"].to_numpy(), dtype=item_dtype)),
+        )
     return out
 
 
 def bucket_codes(done_ns: np.ndarray, timezone: str, freq: str) -> tuple[np.ndarray, np.ndarray]:
     """(bucket index of each instant, the buckets' local start dates, sorted): 'W' = ISO week
     (Monday), 'M' = calendar month."""
-    local = pd.DatetimeIndex(pd.to_datetime(done_ns, unit="ns", utc=True)).tz_convert(timezone).tz_localize(None)
+    local = (
+        pd.DatetimeIndex(pd.to_datetime(done_ns, unit="ns", utc=True))
+        .tz_convert(timezone)
+        .tz_localize(None)
+    )
     days = local.normalize()
     if freq == "W":
         starts = days - pd.to_timedelta(days.day_of_week, unit="D")
@@ -72,7 +85,9 @@ def bucket(done_ns: np.ndarray, timezone: str, freq: str) -> pd.Series:
     return pd.Series(starts[codes], dtype="object")
 
 
-def group_quantiles(codes: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...]) -> list[np.ndarray]:
+def group_quantiles(
+    codes: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...]
+) -> list[np.ndarray]:
     """numpy's linear quantiles of `values` within each group (one sort for all of `qs`), NaN values
     ignored; NaN for empty groups."""
     keep = ~np.isnan(values)
@@ -105,17 +120,32 @@ def per_bucket(hist: pd.DataFrame, timezone: str, freq: str) -> pd.DataFrame:
     out = pd.DataFrame({"start": starts, "count": count})
     for col, name in (("lead_days", "lead"), ("cycle_days", "cycle")):
         values = hist[col].to_numpy(dtype=np.float64)
-        for q, result in zip((50, 85, 95), group_quantiles(codes, values, k, (0.50, 0.85, 0.95)), strict=True):
+        for q, result in zip(
+            (50, 85, 95), group_quantiles(codes, values, k, (0.50, 0.85, 0.95)), strict=True
+        ):
             out[f"{name}_p{q}"] = result
-    process = np.bincount(codes, weights=hist["process_days"].to_numpy(dtype=np.float64), minlength=k)
-    total = process + np.bincount(codes, weights=hist["wait_days"].to_numpy(dtype=np.float64), minlength=k)
+    process = np.bincount(
+        codes, weights=hist["process_days"].to_numpy(dtype=np.float64), minlength=k
+    )
+    total = process + np.bincount(
+        codes, weights=hist["wait_days"].to_numpy(dtype=np.float64), minlength=k
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["flow_efficiency"] = np.where(total > 0, process / np.where(total > 0, total, 1), np.nan)
-    out["blocked_mean_days"] = np.bincount(codes, weights=hist["blocked_days"].to_numpy(dtype=np.float64), minlength=k) / count
-    out["rework_rate"] = np.bincount(codes, weights=hist["reworked"].to_numpy(dtype=np.float64), minlength=k) / count
+        out["flow_efficiency"] = np.where(
+            total > 0, process / np.where(total > 0, total, 1), np.nan
+        )
+    out["blocked_mean_days"] = (
+        np.bincount(codes, weights=hist["blocked_days"].to_numpy(dtype=np.float64), minlength=k)
+        / count
+    )
+    out["rework_rate"] = (
+        np.bincount(codes, weights=hist["reworked"].to_numpy(dtype=np.float64), minlength=k) / count
+    )
     flows = pd.Series(hist["flow_type"]).astype(str).to_numpy()
     for flow in ("feature", "defect", "risk", "debt", "other"):
-        out[f"share_{flow}"] = np.bincount(codes, weights=(flows == flow).astype(np.float64), minlength=k) / count
+        out[f"share_{flow}"] = (
+            np.bincount(codes, weights=(flows == flow).astype(np.float64), minlength=k) / count
+        )
     return out
 
 
@@ -130,7 +160,9 @@ def whole_weeks(weeks: pd.DataFrame, as_of: int, timezone: str) -> pd.DataFrame:
     starts = pd.date_range(pd.Timestamp(weeks["start"].iloc[0]), last, freq="7D").date
     weeks = weeks.set_index("start").reindex(starts).rename_axis("start").reset_index()
     weeks["count"] = weeks["count"].fillna(0).astype(int)
-    next_start = (pd.Timestamp(weeks["start"].iloc[-1]) + pd.Timedelta(days=7)).tz_localize(timezone, nonexistent="shift_forward", ambiguous=True)
+    next_start = (pd.Timestamp(weeks["start"].iloc[-1]) + pd.Timedelta(days=7)).tz_localize(
+        timezone, nonexistent="shift_forward", ambiguous=True
+    )
     ended = next_start.tz_convert("UTC").as_unit("ns").value <= as_of
     return weeks if ended else weeks.iloc[:-1]
 

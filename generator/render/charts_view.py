@@ -41,14 +41,32 @@ def table_csv(table: pd.DataFrame) -> bytes:
             columns[str(name)] = pa.array(col.to_numpy())
         else:
             try:
-                text = pa.array(col.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+                text = pa.array(
+                    col.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True
+                )
             except (pa.ArrowInvalid, pa.ArrowTypeError):  # dates and other objects
-                text = pa.array([None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in col.tolist()], pa.large_string())
+                text = pa.array(
+                    [
+                        None
+                        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+                        else (v.isoformat() if hasattr(v, "isoformat") else str(v))
+                        for v in col.tolist()
+                    ],
+                    pa.large_string(),
+                )
             risky = pc.fill_null(pc.match_substring_regex(text, FORMULA_PREFIX), False)
             if pc.any(risky).as_py():
-                text = pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'", pa.large_string()), text, pa.scalar("", pa.large_string())), text)
+                text = pc.if_else(
+                    risky,
+                    pc.binary_join_element_wise(
+                        pa.scalar("'", pa.large_string()), text, pa.scalar("", pa.large_string())
+                    ),
+                    text,
+                )
             columns[str(name)] = text
-    return csv_bytes_arrow(pa.table(columns) if columns else pa.table({"empty": pa.array([], pa.large_string())}))
+    return csv_bytes_arrow(
+        pa.table(columns) if columns else pa.table({"empty": pa.array([], pa.large_string())})
+    )
 
 
 def chart_view(chart: Chart, ctx: SiteContext, folder: str) -> dict[str, Any]:

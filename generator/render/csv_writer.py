@@ -18,15 +18,23 @@ CHUNK = 200_000
 
 def escape(text: pa.Array) -> pa.Array:
     """Quote a value only where CSV needs it (comma, quote, line break); nulls become empty."""
-    numeric = pa.types.is_integer(text.type) or pa.types.is_floating(text.type) or pa.types.is_boolean(text.type)
-    text = pc.fill_null(text if pa.types.is_large_string(text.type) else text.cast(pa.large_string()), "")
+    numeric = (
+        pa.types.is_integer(text.type)
+        or pa.types.is_floating(text.type)
+        or pa.types.is_boolean(text.type)
+    )
+    text = pc.fill_null(
+        text if pa.types.is_large_string(text.type) else text.cast(pa.large_string()), ""
+    )
     if numeric:
         return text
     needs = pc.match_substring_regex(text, '[",\r\n]')
     if not pc.any(needs).as_py():
         return text
     quote = pa.scalar('"', pa.large_string())
-    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'), quote, pa.scalar("", pa.large_string()))
+    quoted = pc.binary_join_element_wise(
+        quote, pc.replace_substring(text, '"', '""'), quote, pa.scalar("", pa.large_string())
+    )
     return pc.if_else(needs, quoted, text)
 
 
@@ -36,7 +44,9 @@ def csv_chunks(table: pa.Table) -> Iterator[bytes | pa.Buffer]:
     names = table.column_names
     last = len(names) - 1
     arrays = [table[name].combine_chunks() for name in names]
-    dictionaries = [escape(a.dictionary) if pa.types.is_dictionary(a.type) else None for a in arrays]
+    dictionaries = [
+        escape(a.dictionary) if pa.types.is_dictionary(a.type) else None for a in arrays
+    ]
     eol = pa.scalar("\n", pa.large_string())
     empty = pa.scalar("", pa.large_string())
 
@@ -44,12 +54,26 @@ def csv_chunks(table: pa.Table) -> Iterator[bytes | pa.Buffer]:
         parts = []
         for i, array in enumerate(arrays):
             piece = array.slice(start, CHUNK)
-            values = escape(piece) if dictionaries[i] is None else pc.fill_null(dictionaries[i].take(piece.indices), "")
+            dictionary = dictionaries[i]
+            values = (
+                escape(piece)
+                if dictionary is None
+                else pc.fill_null(dictionary.take(piece.indices), "")
+            )
             parts.append(values)
         parts[last] = pc.binary_join_element_wise(parts[last], eol, empty)
-        lines = pc.binary_join_element_wise(*parts, pa.scalar(",", pa.large_string())) if len(parts) > 1 else parts[0]
+        lines = (
+            pc.binary_join_element_wise(*parts, pa.scalar(",", pa.large_string()))
+            if len(parts) > 1
+            else parts[0]
+        )
         width = 8 if pa.types.is_large_string(lines.type) else 4
-        bounds = np.frombuffer(lines.buffers()[1], dtype=f"<i{width}", count=len(lines) + 1, offset=lines.offset * width)
+        bounds = np.frombuffer(
+            lines.buffers()[1],
+            dtype=f"<i{width}",
+            count=len(lines) + 1,
+            offset=lines.offset * width,
+        )
         first, end = int(bounds[0]), int(bounds[-1])
         return lines.buffers()[2].slice(first, end - first) if end > first else pa.py_buffer(b"")
 

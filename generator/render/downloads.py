@@ -18,8 +18,20 @@ from generator.render.csv_writer import csv_bytes_arrow
 from generator.render.tables import DECIMALS, json_bytes
 
 ITEM_COLUMNS = [
-    "item_id", "type", "flow_type", "title", "created", "committed", "done", "lead_time_days",
-    "cycle_time_days", "process_days", "wait_days", "blocked_days", "flow_efficiency", "reworked",
+    "item_id",
+    "type",
+    "flow_type",
+    "title",
+    "created",
+    "committed",
+    "done",
+    "lead_time_days",
+    "cycle_time_days",
+    "process_days",
+    "wait_days",
+    "blocked_days",
+    "flow_efficiency",
+    "reworked",
 ]
 
 
@@ -35,11 +47,19 @@ FORMULA_PREFIX = r"^[=+\-@\t\r]"
 def _text(values: pd.Series) -> pa.Array:
     """Untrusted text for a spreadsheet: values that would run as a formula get a leading apostrophe."""
     arr = pa.array(values.array, from_pandas=True)
-    arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
+    arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(
+        pa.large_string()
+    )
     risky = pc.fill_null(pc.match_substring_regex(arr, FORMULA_PREFIX), False)
     if not pc.any(risky).as_py():
         return arr
-    return pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'", pa.large_string()), arr, pa.scalar("", pa.large_string())), arr)
+    return pc.if_else(
+        risky,
+        pc.binary_join_element_wise(
+            pa.scalar("'", pa.large_string()), arr, pa.scalar("", pa.large_string())
+        ),
+        arr,
+    )
 
 
 def _days(values: np.ndarray) -> pa.Array:
@@ -63,9 +83,15 @@ def items_table(metrics: StreamMetrics, privacy: bool) -> pa.Table:
         cols[name] = utc_text(items[name].to_numpy(dtype=np.int64, na_value=NAT))
     for name, col in (("lead_time_days", "lead_ns"), ("cycle_time_days", "cycle_ns")):
         cols[name] = _days(items[col].to_numpy(dtype=np.float64, na_value=np.nan))
-    for name, col in (("process_days", "process_ns"), ("wait_days", "wait_ns"), ("blocked_days", "blocked_ns")):
+    for name, col in (
+        ("process_days", "process_ns"),
+        ("wait_days", "wait_ns"),
+        ("blocked_days", "blocked_ns"),
+    ):
         cols[name] = _days(items[col].to_numpy())
-    cols["flow_efficiency"] = pa.array(np.round(items["flow_efficiency"].to_numpy(dtype=np.float64), DECIMALS), from_pandas=True)
+    cols["flow_efficiency"] = pa.array(
+        np.round(items["flow_efficiency"].to_numpy(dtype=np.float64), DECIMALS), from_pandas=True
+    )
     cols["reworked"] = pa.array(np.where(items["reworked"].to_numpy(), "true", "false"))
     for stage in [*(s.id for s in metrics.config.stages), "unmapped"]:
         cols[f"stage_days:{stage}"] = _days(items[f"stage_ns:{stage}"].to_numpy())

@@ -71,4 +71,12 @@ def pvalue(value: Any) -> str:
     return "< 0.001" if v < 0.001 else f"{v:.3f}"
 
 
-FILTERS = {"pvalue": pvalue, "duration": duration, "percent": percent, "number": number, "integer": integer, "day": day, "instant": instant}
+FILTERS = {
+    "pvalue": pvalue,
+    "duration": duration,
+    "percent": percent,
+    "number": number,
+    "integer": integer,
+    "day": day,
+    "instant": instant,
+}

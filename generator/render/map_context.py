@@ -10,7 +10,9 @@ from generator.render.format import instant
 from generator.render.vsm_map import map_model, map_table, render_map
 
 
-def process_events_for(metrics: StreamMetrics, period: PeriodResult, lead_days: float = 30) -> list[dict[str, Any]]:
+def process_events_for(
+    metrics: StreamMetrics, period: PeriodResult, lead_days: float = 30
+) -> list[dict[str, Any]]:
     """The stream's `events:` that fall in the period or up to `lead_days` before it."""
     first = period.span.first_day
     last = period.span.last_day
@@ -47,10 +49,16 @@ def period_map(
         period_dates=(period.span.first_day, period.span.last_day),
         as_of_text=instant(period.span.as_of, d.timezone),
         items_link=f"{root}streams/{metrics.config.id}/items/",
-        quality_link=f"{root}streams/{metrics.config.id}/quality/" if (skipped or unmapped) else None,
+        quality_link=f"{root}streams/{metrics.config.id}/quality/"
+        if (skipped or unmapped)
+        else None,
         process_events=process_events_for(metrics, period),
         wip_by_stage={sid: v.get("wip_now", 0) for sid, v in stages.items() if sid != "unmapped"},
-        blocked_by_stage={sid: v["blocked_mean_days"] for sid, v in stages.items() if v.get("blocked_mean_days") is not None},
+        blocked_by_stage={
+            sid: v["blocked_mean_days"]
+            for sid, v in stages.items()
+            if v.get("blocked_mean_days") is not None
+        },
         rework=[(m["from"], m["to"], m["share"]) for m in s.get("rework_moves", [])],
     )
     return {"svg": render_map(model, id_prefix=id_prefix), "table": map_table(model)}

@@ -49,7 +49,9 @@ class SiteContext:
     provenance: str
     assets: dict[str, str]  # logical name -> path under the site root
     files: dict[str, bytes]
-    reports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # stream id -> its reports, newest first
+    reports: dict[str, list[dict[str, Any]]] = field(
+        default_factory=dict
+    )  # stream id -> its reports, newest first
 
     def page(self, path: str, template: str, **context: Any) -> None:
         """Render `template` to `path` (a folder's index.html); links are made relative to it."""
@@ -73,7 +75,11 @@ class SiteContext:
 
 def provenance() -> str:
     """The build's provenance from the environment (never the wall clock)."""
-    commit = os.environ.get("VSM_BUILD_COMMIT") or os.environ.get("GITHUB_SHA") or os.environ.get("CI_COMMIT_SHA")
+    commit = (
+        os.environ.get("VSM_BUILD_COMMIT")
+        or os.environ.get("GITHUB_SHA")
+        or os.environ.get("CI_COMMIT_SHA")
+    )
     if commit:
         return f"built by vsm {__version__} from commit {commit[:12]}"
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -90,12 +96,20 @@ def _assets(files: dict[str, bytes]) -> dict[str, str]:
 
     plotly.min.js comes from the installed plotly package, its plotly.js version in the name.
     """
-    import plotly
-    from plotly.offline import get_plotlyjs_version
+    import importlib.util
+    import re
+
+    # located without importing plotly (a second at start-up); the version is in its own module
+    spec = importlib.util.find_spec("plotly")
+    assert spec is not None and spec.origin is not None
+    package = Path(spec.origin).parent
+    version_text = (package / "offline" / "_plotlyjs_version.py").read_text(encoding="utf-8")
+    match = re.search(r"__plotlyjs_version__\s*=\s*[\"']([^\"']+)", version_text)
+    version = match.group(1) if match else "unknown"
 
     out: dict[str, str] = {}
-    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    name = f"assets/plotly-{get_plotlyjs_version()}.min.js"
+    plotly_js = package / "package_data" / "plotly.min.js"
+    name = f"assets/plotly-{version}.min.js"
     files[name] = plotly_js.read_bytes()
     out["plotly.min.js"] = name
     for path in sorted(STATIC.rglob("*")):
@@ -138,11 +152,16 @@ def group_slug(group: str) -> str:
     """A group path as a URL path: 'Payments/Checkout' -> 'payments/checkout'."""
     import re
 
-    parts = [re.sub(r"[^a-z0-9]+", "-", part.casefold()).strip("-") or "group" for part in group.split("/")]
+    parts = [
+        re.sub(r"[^a-z0-9]+", "-", part.casefold()).strip("-") or "group"
+        for part in group.split("/")
+    ]
     return "/".join(parts)
 
 
-def render_site(project: Project, streams: list[StreamMetrics], options: SiteOptions, root: Path) -> dict[str, bytes]:
+def render_site(
+    project: Project, streams: list[StreamMetrics], options: SiteOptions, root: Path
+) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     ctx = SiteContext(make_env(), options, project, streams, provenance(), _assets(files), files)
     for metrics in streams:
@@ -179,8 +198,14 @@ def _not_found(ctx: SiteContext) -> None:
     base = urlparse(ctx.options.base_url).path if ctx.options.base_url else "/"
     base = base if base.endswith("/") else base + "/"
     html = ctx.env.get_template("404.html").render(
-        root=base, site=ctx.options, assets={k: base + v for k, v in ctx.assets.items()}, provenance=ctx.provenance,
-        version=__version__, nav_streams=[(m.config.id, m.config.definition.name) for m in ctx.streams], page_path="404.html", title="Page not found",
+        root=base,
+        site=ctx.options,
+        assets={k: base + v for k, v in ctx.assets.items()},
+        provenance=ctx.provenance,
+        version=__version__,
+        nav_streams=[(m.config.id, m.config.definition.name) for m in ctx.streams],
+        page_path="404.html",
+        title="Page not found",
     )
     ctx.files["404.html"] = html.encode("utf-8")
 

@@ -12,7 +12,9 @@ HEIGHT = 28
 
 def sparkline(values: Sequence[float | None], label: str) -> str:
     """A polyline of the values (gaps skipped), the last point marked; '' when fewer than 2 values."""
-    points = [(i, float(v)) for i, v in enumerate(values) if v is not None and not math.isnan(float(v))]
+    points = [
+        (i, float(v)) for i, v in enumerate(values) if v is not None and not math.isnan(float(v))
+    ]
     if len(points) < 2:
         return ""
     lo = min(v for _, v in points)

@@ -51,4 +51,6 @@ def clean(value: Any) -> Any:
 
 
 def json_bytes(data: Any) -> bytes:
-    return (json.dumps(clean(data), indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+    return (json.dumps(clean(data), indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode(
+        "utf-8"
+    )

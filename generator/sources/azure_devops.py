@@ -47,7 +47,9 @@ class Options(SourceOptions):
     state_field: Literal["state", "board_column"] = "state"
     blocked_field: str = "Microsoft.VSTS.CMMI.Blocked"  # Yes/No field that blocks
     blocked_tag: str | None = "Blocked"  # a tag in System.Tags that blocks (case-insensitive)
-    base_url: str | None = None  # https://dev.azure.com/{org}/{project} -> <base_url>/_workitems/edit/<id>
+    base_url: str | None = (
+        None  # https://dev.azure.com/{org}/{project} -> <base_url>/_workitems/edit/<id>
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -66,7 +68,9 @@ def _new(fields: dict[str, Any], name: str) -> tuple[bool, Any]:
 
 
 def _tag_blocked(tags: Any, tag: str) -> int:
-    return int(isinstance(tags, str) and tag.casefold() in {t.strip().casefold() for t in tags.split(";")})
+    return int(
+        isinstance(tags, str) and tag.casefold() in {t.strip().casefold() for t in tags.split(";")}
+    )
 
 
 def read(options: Options, ctx: ReadContext) -> SourceData:
@@ -90,52 +94,101 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
         is_update = "workItemId" in update
         wid = update.get("workItemId") if is_update else update.get("id")
         if not isinstance(wid, (int, str)) or isinstance(wid, bool) or not str(wid).strip():
-            odd.append((file, rec.line, f"record {rec.index} names no work item (no 'workItemId'); skipped"))
+            odd.append(
+                (
+                    file,
+                    rec.line,
+                    f"record {rec.index} names no work item (no 'workItemId'); skipped",
+                )
+            )
             skipped["records that are not updates"] += 1
             continue
         item = str(wid).strip()
         rev = str(update.get("id") if is_update else update.get("rev"))
         if (item, rev) in seen:
-            repeats.append((file, rec.line, f"update {rev} of work item {item} appears again; counted once"))
+            repeats.append(
+                (file, rec.line, f"update {rev} of work item {item} appears again; counted once")
+            )
             continue
         seen.add((item, rev))
         fields = update.get("fields") or {}
         info = attrs.setdefault(item, {"file": file, "index": rec.index, "tline": rec.line})
         order = sortable(update.get("rev"), rec.index)
-        for name, key, latest in (("System.WorkItemType", "type", True), ("System.Title", "title", True), ("System.CreatedDate", "created", False)):
+        for name, key, latest in (
+            ("System.WorkItemType", "type", True),
+            ("System.Title", "title", True),
+            ("System.CreatedDate", "created", False),
+        ):
             changed, value = _new(fields, name)
-            if changed and value is not None and (key not in info or (order >= info[key][0]) == latest):
+            if (
+                changed
+                and value is not None
+                and (key not in info or (order >= info[key][0]) == latest)
+            ):
                 info[key] = (order, value)
         has_state, state = _new(fields, state_name)
         has_field, blocked = _new(fields, options.blocked_field)
         has_tags, tags = _new(fields, "System.Tags")
-        flag = (1 if str(blocked).strip().casefold() in ("yes", "true", "1") else 0) if has_field else -1
+        flag = (
+            (1 if str(blocked).strip().casefold() in ("yes", "true", "1") else 0)
+            if has_field
+            else -1
+        )
         tag = _tag_blocked(tags, options.blocked_tag) if has_tags and options.blocked_tag else -1
         if not (has_state and text(state)) and flag < 0 and tag < 0:
             skipped["updates that change neither state nor blocked"] += 1
             continue
         _, changed_at = _new(fields, "System.ChangedDate")
         actor = person(update.get("revisedBy"), ("id", "displayName"))
-        raw.add(item, changed_at, text(state) if has_state else None, -1, actor, file, rec.index, rec.line, order)
+        raw.add(
+            item,
+            changed_at,
+            text(state) if has_state else None,
+            -1,
+            actor,
+            file,
+            rec.index,
+            rec.line,
+            order,
+        )
         field_flag.append(flag)
         tag_flag.append(tag)
-    data.problems += located(odd, "W222", "export work item updates: GET …/_apis/wit/workItems/{id}/updates")
-    data.problems += located(repeats, "W225", "overlapping exports are fine: repeated updates count once")
+    data.problems += located(
+        odd, "W222", "export work item updates: GET …/_apis/wit/workItems/{id}/updates"
+    )
+    data.problems += located(
+        repeats, "W225", "overlapping exports are fine: repeated updates count once"
+    )
     skipped["repeated updates"] = len(repeats)
     skipped["malformed JSON records"] = source.bad_records
     parsed = parse_texts(raw.ts, ctx.timezone)
-    data.problems += instant_problems(parsed, raw.ts, raw.item, raw.file, raw.tline, ctx, "System.ChangedDate", "update skipped (revisedDate is never used: it is when the revision was superseded)")
+    data.problems += instant_problems(
+        parsed,
+        raw.ts,
+        raw.item,
+        raw.file,
+        raw.tline,
+        ctx,
+        "System.ChangedDate",
+        "update skipped (revisedDate is never used: it is when the revision was superseded)",
+    )
     ok = parsed.ns != NAT
     skipped["updates without a valid System.ChangedDate"] = int((~ok).sum())
     raw.blocked = _combine_blocked(raw, parsed.ns, ok, field_flag, tag_flag)
     events = raw.frame(parsed.ns, ok, source.lines_mode)
-    data.events = events.sort_values(["item_id", "ts", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    data.events = (
+        events.sort_values(["item_id", "ts", "_order"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
     data.items = _items(attrs, options, ctx, data, source.lines_mode)
     data.skipped.update(skipped)
     return data
 
 
-def _combine_blocked(raw: EventRows, ns: np.ndarray, ok: np.ndarray, field_flag: list[int], tag_flag: list[int]) -> list[int]:
+def _combine_blocked(
+    raw: EventRows, ns: np.ndarray, ok: np.ndarray, field_flag: list[int], tag_flag: list[int]
+) -> list[int]:
     """Blocked after each update: the field or the tag blocks; -1 where neither changed."""
     out = [-1] * len(raw.item)
     idx = np.flatnonzero(ok)
@@ -155,15 +208,41 @@ def _combine_blocked(raw: EventRows, ns: np.ndarray, ok: np.ndarray, field_flag:
     return out
 
 
-def _items(attrs: dict[str, dict[str, Any]], options: Options, ctx: ReadContext, data: SourceData, lines_mode: dict[str, bool]) -> pd.DataFrame:
+def _items(
+    attrs: dict[str, dict[str, Any]],
+    options: Options,
+    ctx: ReadContext,
+    data: SourceData,
+    lines_mode: dict[str, bool],
+) -> pd.DataFrame:
     items = ItemRows()
     for item, info in attrs.items():
         url = f"{options.base_url}/_workitems/edit/{item}" if options.base_url else None
         value = {k: info[k][1] if k in info else None for k in ("type", "title", "created")}
-        items.add(item, text(value["type"]), title(value["title"]), value["created"], url, info["file"], info["index"], info["tline"])
+        items.add(
+            item,
+            text(value["type"]),
+            title(value["title"]),
+            value["created"],
+            url,
+            info["file"],
+            info["index"],
+            info["tline"],
+        )
     parsed = parse_texts(items.created, ctx.timezone)
     # a work item whose first update was not exported has no System.CreatedDate: its first event stands in
     quiet = replace(parsed, empty=np.zeros(len(items.item), dtype=bool))
-    data.problems += instant_problems(quiet, items.created, items.item, items.file, items.tline, ctx, "System.CreatedDate", "its first update stands in")
-    data.skipped["work items without System.CreatedDate (first update used)"] = int(parsed.empty.sum())
+    data.problems += instant_problems(
+        quiet,
+        items.created,
+        items.item,
+        items.file,
+        items.tline,
+        ctx,
+        "System.CreatedDate",
+        "its first update stands in",
+    )
+    data.skipped["work items without System.CreatedDate (first update used)"] = int(
+        parsed.empty.sum()
+    )
     return items.frame(parsed.ns, parsed.ns != NAT, lines_mode)

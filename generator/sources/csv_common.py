@@ -15,13 +15,23 @@ from generator.sources.base import ReadContext
 from generator.sources.rows import row_problems
 
 
-def open_csv(path: Path, ctx: ReadContext, delimiter: str = ",") -> tuple[CsvTable | None, list[Problem]]:
+def open_csv(
+    path: Path, ctx: ReadContext, delimiter: str = ","
+) -> tuple[CsvTable | None, list[Problem]]:
     file = ctx.rel(path)
     try:
         return read_csv_table(path, delimiter), []
     except CsvUnreadable as exc:
         code = "E122" if exc.reason == "file not found" else "E200"
-        return None, [Problem(code, "error", Location(file, exc.line), f"cannot read this CSV file: {exc.reason}", exc.hint)]
+        return None, [
+            Problem(
+                code,
+                "error",
+                Location(file, exc.line),
+                f"cannot read this CSV file: {exc.reason}",
+                exc.hint,
+            )
+        ]
 
 
 def parse_time_column(
@@ -30,27 +40,47 @@ def parse_time_column(
     """Parse a timestamp column and warn about invalid, missing and DST-adjusted values."""
     parsed = parse_instants(column, ctx.timezone)
     problems: list[Problem] = []
-    texts = column.to_pylist() if (parsed.invalid.any() or parsed.ambiguous.any() or parsed.nonexistent.any()) else []
+    texts = (
+        column.to_pylist()
+        if (parsed.invalid.any() or parsed.ambiguous.any() or parsed.nonexistent.any())
+        else []
+    )
     skip = "row skipped" if required else "value ignored"
     problems += row_problems(
-        "W202", file, parsed.invalid, lines,
+        "W202",
+        file,
+        parsed.invalid,
+        lines,
         lambda i: f"{name} '{texts[i]}' is not an ISO 8601 date or instant; {skip}",
         "write it like 2026-03-05T14:30:00+01:00, 2026-03-05T14:30:00Z or 2026-03-05",
     )
     if required:
         problems += row_problems(
-            "W202", file, parsed.empty, lines,
+            "W202",
+            file,
+            parsed.empty,
+            lines,
             lambda i: f"{name} is empty; row skipped",
             f"every row needs a {name}",
         )
     problems += row_problems(
-        "W208", file, parsed.ambiguous, lines,
-        lambda i: f"{name} '{texts[i]}' occurs twice in {ctx.timezone} (clocks went back); the earlier instant was taken",
+        "W208",
+        file,
+        parsed.ambiguous,
+        lines,
+        lambda i: (
+            f"{name} '{texts[i]}' occurs twice in {ctx.timezone} (clocks went back); the earlier instant was taken"
+        ),
         "add the UTC offset to timestamps (e.g. +02:00) to make them exact",
     )
     problems += row_problems(
-        "W209", file, parsed.nonexistent, lines,
-        lambda i: f"{name} '{texts[i]}' does not exist in {ctx.timezone} (clocks went forward); moved forward by the gap",
+        "W209",
+        file,
+        parsed.nonexistent,
+        lines,
+        lambda i: (
+            f"{name} '{texts[i]}' does not exist in {ctx.timezone} (clocks went forward); moved forward by the gap"
+        ),
         "add the UTC offset to timestamps (e.g. +02:00) to make them exact",
     )
     return parsed, problems

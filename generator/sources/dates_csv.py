@@ -38,7 +38,9 @@ _DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
 
 class Options(SourceOptions):
     kind: Literal["dates-csv"]
-    columns: dict[str, str] = Field(min_length=1)  # date column -> state entered on that date, in milestone order
+    columns: dict[str, str] = Field(
+        min_length=1
+    )  # date column -> state entered on that date, in milestone order
     id_column: str = "id"
     type_column: str | None = None
     title_column: str | None = None
@@ -91,14 +93,31 @@ def to_iso(column: pa.Array, date_format: str | None) -> tuple[pa.Array, np.ndar
     return pc.if_else(bare, pc.binary_join_element_wise(safe, "T00:00:00", ""), safe), bad
 
 
-def parse_dates(column: pa.Array, date_format: str | None, ctx: ReadContext, file: str, lines: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+def parse_dates(
+    column: pa.Array,
+    date_format: str | None,
+    ctx: ReadContext,
+    file: str,
+    lines: np.ndarray,
+    name: str,
+) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
     """UTC ns (NAT where empty or invalid), the invalid cells, and W202/W208/W209 for one date column."""
     iso, bad = to_iso(column, date_format)
     parsed, problems = parse_time_column(iso, ctx, file, lines, name, required=False)
     texts = column.to_pylist() if bad.any() else []
-    expected = f"does not match date_format '{date_format}'" if date_format else "is not an ISO 8601 date or instant"
-    hint = f"dates must look like date_format '{date_format}' (strptime codes)" if date_format else "write it like 2026-03-05, 2026-03-05T14:30:00 or 2026-03-05T14:30:00+01:00"
-    problems += row_problems("W202", file, bad, lines, lambda i: f"{name} '{texts[i]}' {expected}; value ignored", hint)
+    expected = (
+        f"does not match date_format '{date_format}'"
+        if date_format
+        else "is not an ISO 8601 date or instant"
+    )
+    hint = (
+        f"dates must look like date_format '{date_format}' (strptime codes)"
+        if date_format
+        else "write it like 2026-03-05, 2026-03-05T14:30:00 or 2026-03-05T14:30:00+01:00"
+    )
+    problems += row_problems(
+        "W202", file, bad, lines, lambda i: f"{name} '{texts[i]}' {expected}; value ignored", hint
+    )
     return parsed.ns, parsed.invalid | bad, problems
 
 
@@ -110,25 +129,45 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     data.problems += problems
     if table is None:
         return data
-    optional = [c for c in (options.type_column, options.title_column, options.created_column, options.url_column) if c]
+    optional = [
+        c
+        for c in (
+            options.type_column,
+            options.title_column,
+            options.created_column,
+            options.url_column,
+        )
+        if c
+    ]
     cols, problems = require_columns(table, file, (options.id_column, *options.columns, *optional))
     data.problems += problems
     if problems:
         return data
     data.problems += bad_row_problems(table, file)
-    zone_ctx = ReadContext(ctx.project, ctx.stream_dir, options.timezone or ctx.timezone, ctx.source_index)
+    zone_ctx = ReadContext(
+        ctx.project, ctx.stream_dir, options.timezone or ctx.timezone, ctx.source_index
+    )
     lines = table.lines
     n = table.num_rows
     item_id = text_column(table, cols[options.id_column])
     no_item = is_blank(item_id)
-    data.problems += row_problems("W203", file, no_item, lines, lambda i: f"{options.id_column} is empty; row skipped", "every row needs the item's key")
+    data.problems += row_problems(
+        "W203",
+        file,
+        no_item,
+        lines,
+        lambda i: f"{options.id_column} is empty; row skipped",
+        "every row needs the item's key",
+    )
 
     # one ns column per milestone, in mapping order (NAT where empty or invalid)
     names = list(options.columns)
     stamps = np.full((n, len(names)), NAT, dtype=np.int64)
     invalid = np.zeros(n, dtype=bool)
     for j, name in enumerate(names):
-        stamps[:, j], bad, problems = parse_dates(text_column(table, cols[name]), options.date_format, zone_ctx, file, lines, name)
+        stamps[:, j], bad, problems = parse_dates(
+            text_column(table, cols[name]), options.date_format, zone_ctx, file, lines, name
+        )
         data.problems += problems
         invalid |= bad
     created = np.full(n, NAT, dtype=np.int64)
@@ -136,11 +175,22 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
         if options.created_column in options.columns:
             created = stamps[:, names.index(options.created_column)]
         else:
-            created, _, problems = parse_dates(text_column(table, cols[options.created_column]), options.date_format, zone_ctx, file, lines, options.created_column)
+            created, _, problems = parse_dates(
+                text_column(table, cols[options.created_column]),
+                options.date_format,
+                zone_ctx,
+                file,
+                lines,
+                options.created_column,
+            )
             data.problems += problems
 
     # out of order: a milestone earlier than the latest milestone (or created) before it
-    check = np.column_stack((created, stamps)) if options.created_column and options.created_column not in options.columns else stamps
+    check = (
+        np.column_stack((created, stamps))
+        if options.created_column and options.created_column not in options.columns
+        else stamps
+    )
     valid = check != NAT
     running = np.maximum.accumulate(np.where(valid, check, np.iinfo(np.int64).min), axis=1)
     before = np.zeros_like(valid)
@@ -152,22 +202,38 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     def late_message(i: int) -> str:
         j = int(np.flatnonzero(before[i])[0])
         k = int(np.flatnonzero(valid[i, :j] & (check[i, :j] == running[i, j - 1]))[-1])
-        return f"item '{ids[i]}': {headers[j]} is before {headers[k]} (negative duration); " + ("row skipped" if options.out_of_order == "skip-row" else f"{headers[j]} moved back to {headers[k]}")
+        return f"item '{ids[i]}': {headers[j]} is before {headers[k]} (negative duration); " + (
+            "row skipped"
+            if options.out_of_order == "skip-row"
+            else f"{headers[j]} moved back to {headers[k]}"
+        )
 
-    hint = "check the dates; `out_of_order: clamp` keeps such rows with zero duration" if options.out_of_order == "skip-row" else "check the dates; such items get a zero duration"
+    hint = (
+        "check the dates; `out_of_order: clamp` keeps such rows with zero duration"
+        if options.out_of_order == "skip-row"
+        else "check the dates; such items get a zero duration"
+    )
     data.problems += row_problems("W223", file, late, lines, late_message, hint)
     if options.out_of_order == "clamp":
-        stamps = np.where(stamps != NAT, np.maximum(stamps, running[:, -len(names):]), NAT)
+        stamps = np.where(stamps != NAT, np.maximum(stamps, running[:, -len(names) :]), NAT)
         skip_row = no_item
     else:
         skip_row = no_item | late
     no_dates = ~(stamps != NAT).any(axis=1) & ~skip_row
-    data.problems += row_problems("W202", file, no_dates, lines, lambda i: "no milestone date in this row; row skipped", f"fill at least one of {', '.join(names)}")
+    data.problems += row_problems(
+        "W202",
+        file,
+        no_dates,
+        lines,
+        lambda i: "no milestone date in this row; row skipped",
+        f"fill at least one of {', '.join(names)}",
+    )
     keep = ~(skip_row | no_dates)
     data.skipped = {
         "rows with the wrong number of fields": len(table.bad_rows),
         "rows without an item id": int(no_item.sum()),
-        "rows with milestones out of order (W223)" + (", clamped" if options.out_of_order == "clamp" else ""): int(late.sum()),
+        "rows with milestones out of order (W223)"
+        + (", clamped" if options.out_of_order == "clamp" else ""): int(late.sum()),
         "rows without any milestone date": int(no_dates.sum()),
         "date cells that are not dates": int(invalid.sum()),
     }
@@ -177,24 +243,46 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     return data
 
 
-def _events(item_id: pa.Array, stamps: np.ndarray, keep: np.ndarray, names: list[str], options: Options, lines: np.ndarray, file: str) -> pd.DataFrame:
+def _events(
+    item_id: pa.Array,
+    stamps: np.ndarray,
+    keep: np.ndarray,
+    names: list[str],
+    options: Options,
+    lines: np.ndarray,
+    file: str,
+) -> pd.DataFrame:
     """One event per filled milestone cell of the kept rows, in milestone order within a row."""
-    rows, cols = np.nonzero((stamps != NAT) & keep[:, None])  # row-major: a row's milestones in mapping order
+    rows, cols = np.nonzero(
+        (stamps != NAT) & keep[:, None]
+    )  # row-major: a row's milestones in mapping order
     ids = np.asarray(item_id.to_numpy(zero_copy_only=False), dtype=object)
     states = np.array([options.columns[c] for c in names], dtype=object)
-    frame = pd.DataFrame({
-        "item_id": pd.array(ids[rows], dtype="string"),
-        "ts": stamps[rows, cols],
-        "state": pd.array(states[cols], dtype="string"),
-        "blocked": np.full(len(rows), -1, dtype=np.int8),
-        "actor": pd.array([None] * len(rows), dtype="string"),
-        "line": lines[rows],
-    })
+    frame = pd.DataFrame(
+        {
+            "item_id": pd.array(ids[rows], dtype="string"),
+            "ts": stamps[rows, cols],
+            "state": pd.array(states[cols], dtype="string"),
+            "blocked": np.full(len(rows), -1, dtype=np.int8),
+            "actor": pd.array([None] * len(rows), dtype="string"),
+            "line": lines[rows],
+        }
+    )
     frame["file"] = file
     return frame
 
 
-def _items(table: CsvTable, cols: dict[str, int], options: Options, item_id: pa.Array, keep: np.ndarray, created: np.ndarray, lines: np.ndarray, file: str, data: SourceData) -> pd.DataFrame:
+def _items(
+    table: CsvTable,
+    cols: dict[str, int],
+    options: Options,
+    item_id: pa.Array,
+    keep: np.ndarray,
+    created: np.ndarray,
+    lines: np.ndarray,
+    file: str,
+    data: SourceData,
+) -> pd.DataFrame:
     def column(name: str | None) -> pa.Array:
         return null_if_blank(text_column(table, cols[name] if name else None))
 
@@ -202,25 +290,42 @@ def _items(table: CsvTable, cols: dict[str, int], options: Options, item_id: pa.
     safe = safe_url_mask(url)
     present = ~is_blank(url)
     urls = url.to_pylist() if (present & ~safe).any() else []
-    data.problems += row_problems("W210", file, present & ~safe, lines, lambda i: f"url '{str(urls[i])[:80]}' is not http or https; it is not linked", "tracker links must start with http:// or https://")
+    data.problems += row_problems(
+        "W210",
+        file,
+        present & ~safe,
+        lines,
+        lambda i: f"url '{str(urls[i])[:80]}' is not http or https; it is not linked",
+        "tracker links must start with http:// or https://",
+    )
     url = pc.if_else(pa.array(safe), url, pa.scalar(None, pa.string()))
     ids = pd.Series(item_id, dtype="string")
     dup = ids.duplicated(keep="first").to_numpy() & keep
     dup_ids = ids.to_numpy(dtype=object)
-    data.problems += row_problems("W212", file, dup, lines, lambda i: f"item '{dup_ids[i]}' is listed again; its dates are added to the first row's item", "keep one row per item")
+    data.problems += row_problems(
+        "W212",
+        file,
+        dup,
+        lines,
+        lambda i: (
+            f"item '{dup_ids[i]}' is listed again; its dates are added to the first row's item"
+        ),
+        "keep one row per item",
+    )
     data.skipped["repeated item rows (dates merged)"] = int(dup.sum())
     mask = keep & ~dup
     pick = pa.array(mask)
     created_col = pd.array(created[mask], dtype="Int64")
     created_col[created[mask] == NAT] = pd.NA
-    frame = pd.DataFrame({
-        "item_id": pd.Series(item_id.filter(pick), dtype="string"),
-        "type": pd.Series(column(options.type_column).filter(pick), dtype="string"),
-        "title": pd.Series(column(options.title_column).filter(pick), dtype="string"),
-        "created": created_col,
-        "url": pd.Series(url.filter(pick), dtype="string"),
-        "line": lines[mask],
-    })
+    frame = pd.DataFrame(
+        {
+            "item_id": pd.Series(item_id.filter(pick), dtype="string"),
+            "type": pd.Series(column(options.type_column).filter(pick), dtype="string"),
+            "title": pd.Series(column(options.title_column).filter(pick), dtype="string"),
+            "created": created_col,
+            "url": pd.Series(url.filter(pick), dtype="string"),
+            "line": lines[mask],
+        }
+    )
     frame["file"] = file
     return frame
-

@@ -50,11 +50,34 @@ from generator.sources.rows import (
 SUCCESS = "success"
 FAILURE = "failure"
 # statuses of a deployment that has not (or not yet) succeeded or failed
-OTHER_STATUSES = ("canceled", "created", "queued", "pending", "running", "in_progress", "blocked", "skipped", "waiting", "inactive")
+OTHER_STATUSES = (
+    "canceled",
+    "created",
+    "queued",
+    "pending",
+    "running",
+    "in_progress",
+    "blocked",
+    "skipped",
+    "waiting",
+    "inactive",
+)
 
 # the canonical CSV's words (lowercased) -> status
 CSV_STATUSES: dict[str, str] = {
-    **{w: SUCCESS for w in ("success", "succeeded", "successful", "ok", "passed", "deployed", "done", "completed")},
+    **{
+        w: SUCCESS
+        for w in (
+            "success",
+            "succeeded",
+            "successful",
+            "ok",
+            "passed",
+            "deployed",
+            "done",
+            "completed",
+        )
+    },
     **{w: FAILURE for w in ("failure", "failed", "fail", "error", "errored")},
     **{w: w for w in OTHER_STATUSES},
     "cancelled": "canceled",
@@ -63,8 +86,16 @@ CSV_STATUSES: dict[str, str] = {
 }
 
 DEPLOYMENT_DTYPES = {
-    "deploy_id": "string", "ts": "int64", "environment": "string", "status": "string", "sha": "string",
-    "production": "bool", "rollback_of": "string", "hotfix": "bool", "file": "string", "line": "int64",
+    "deploy_id": "string",
+    "ts": "int64",
+    "environment": "string",
+    "status": "string",
+    "sha": "string",
+    "production": "bool",
+    "rollback_of": "string",
+    "hotfix": "bool",
+    "file": "string",
+    "line": "int64",
 }
 
 Environments = str | tuple[str, ...]
@@ -87,7 +118,9 @@ def production_mask(environment: Sequence[object], names: Sequence[str]) -> np.n
     return np.asarray(env.isin(wanted).fillna(False), dtype=bool)
 
 
-def classify_status(raw: Sequence[object] | np.ndarray, vocabulary: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+def classify_status(
+    raw: Sequence[object] | np.ndarray, vocabulary: dict[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Status text -> canonical status (unknown text kept, lowercased) and a mask of known statuses."""
     lowered = pd.Series(list(raw), dtype="string").str.strip().str.lower()
     mapped = lowered.map(vocabulary)
@@ -97,18 +130,34 @@ def classify_status(raw: Sequence[object] | np.ndarray, vocabulary: dict[str, st
 
 
 def status_problems(
-    file: str, lines: np.ndarray, ids: np.ndarray, raw: np.ndarray, canonical: np.ndarray, known: np.ndarray, words: str
+    file: str,
+    lines: np.ndarray,
+    ids: np.ndarray,
+    raw: np.ndarray,
+    canonical: np.ndarray,
+    known: np.ndarray,
+    words: str,
 ) -> list[Problem]:
     """W232 for deployments that neither succeeded nor failed, and for statuses that are not known."""
     final = np.isin(canonical, (SUCCESS, FAILURE))
     out = row_problems(
-        "W232", file, known & ~final, lines,
-        lambda i: f"deployment '{ids[i]}' has status '{raw[i]}' (neither success nor failure); it is not counted as a deployment",
+        "W232",
+        file,
+        known & ~final,
+        lines,
+        lambda i: (
+            f"deployment '{ids[i]}' has status '{raw[i]}' (neither success nor failure); it is not counted as a deployment"
+        ),
         "only deployments that succeeded or failed count towards DORA; export again once it has finished",
     )
     out += row_problems(
-        "W232", file, ~known, lines,
-        lambda i: f"deployment '{ids[i]}' has an unknown status '{raw[i]}'; it is not counted as a deployment",
+        "W232",
+        file,
+        ~known,
+        lines,
+        lambda i: (
+            f"deployment '{ids[i]}' has an unknown status '{raw[i]}'; it is not counted as a deployment"
+        ),
         f"use one of: {words}",
     )
     return out
@@ -117,8 +166,18 @@ def status_problems(
 def deployment_frame(columns: dict[str, object]) -> pd.DataFrame:
     """The deployment frame in DEPLOYMENT_DTYPES order; missing optional columns are filled."""
     n = len(columns["deploy_id"])  # type: ignore[arg-type]
-    defaults: dict[str, object] = {"sha": pd.NA, "rollback_of": pd.NA, "hotfix": False, "production": True}
-    frame = pd.DataFrame({name: columns.get(name, pd.Series([defaults.get(name, pd.NA)] * n)) for name in DEPLOYMENT_DTYPES})
+    defaults: dict[str, object] = {
+        "sha": pd.NA,
+        "rollback_of": pd.NA,
+        "hotfix": False,
+        "production": True,
+    }
+    frame = pd.DataFrame(
+        {
+            name: columns.get(name, pd.Series([defaults.get(name, pd.NA)] * n))
+            for name in DEPLOYMENT_DTYPES
+        }
+    )
     return frame.astype(DEPLOYMENT_DTYPES)
 
 
@@ -134,10 +193,23 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     data.problems += problems
     if table is None:
         return data
-    cols, problems = require_columns(table, file, ("deploy_id",), ("timestamp", "finished_at", "environment", "status", "sha", "rollback_of", "hotfix"))
+    cols, problems = require_columns(
+        table,
+        file,
+        ("deploy_id",),
+        ("timestamp", "finished_at", "environment", "status", "sha", "rollback_of", "hotfix"),
+    )
     time_col = cols.get("timestamp", cols.get("finished_at"))
     if time_col is None:
-        problems.append(Problem("E201", "error", Location(file, 1), f"required column 'timestamp' is missing (found: {', '.join(table.header)})", "add a 'timestamp' column (or 'finished_at') with when each deployment finished"))
+        problems.append(
+            Problem(
+                "E201",
+                "error",
+                Location(file, 1),
+                f"required column 'timestamp' is missing (found: {', '.join(table.header)})",
+                "add a 'timestamp' column (or 'finished_at') with when each deployment finished",
+            )
+        )
     data.problems += problems
     if problems:
         return data
@@ -147,11 +219,27 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     no_id = is_blank(ids_arr)
     ids = pd.Series(ids_arr, dtype="string")
     id_text = ids.to_numpy(dtype=object)
-    data.problems += row_problems("W203", file, no_id, lines, lambda i: "deploy_id is empty; row skipped", "every deployment needs its key")
+    data.problems += row_problems(
+        "W203",
+        file,
+        no_id,
+        lines,
+        lambda i: "deploy_id is empty; row skipped",
+        "every deployment needs its key",
+    )
     dup = ids.duplicated(keep="first").to_numpy() & ~no_id
-    data.problems += row_problems("W212", file, dup, lines, lambda i: f"deployment '{id_text[i]}' is listed again; the first row is used", "keep one row per deployment")
+    data.problems += row_problems(
+        "W212",
+        file,
+        dup,
+        lines,
+        lambda i: f"deployment '{id_text[i]}' is listed again; the first row is used",
+        "keep one row per deployment",
+    )
     assert time_col is not None
-    parsed, problems = parse_time_column(table.columns[time_col], ctx, file, lines, "timestamp", required=True)
+    parsed, problems = parse_time_column(
+        table.columns[time_col], ctx, file, lines, "timestamp", required=True
+    )
     data.problems += problems
     bad_time = parsed.invalid | parsed.empty
 
@@ -162,19 +250,32 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
         raw_status = np.full(table.num_rows, SUCCESS, dtype=object)
         status, known = raw_status.copy(), np.ones(table.num_rows, dtype=bool)
     if "environment" in cols:
-        env = pd.Series(text_column(table, cols["environment"]), dtype="string").fillna("").to_numpy(dtype=object)
+        env = (
+            pd.Series(text_column(table, cols["environment"]), dtype="string")
+            .fillna("")
+            .to_numpy(dtype=object)
+        )
     else:
         env = np.full(table.num_rows, "production", dtype=object)
     hotfix_flag, bad_hotfix = parse_blocked(text_column(table, cols.get("hotfix")))
     hotfix_text = text_column(table, cols.get("hotfix")).to_pylist() if bad_hotfix.any() else []
     data.problems += row_problems(
-        "W205", file, bad_hotfix, lines,
+        "W205",
+        file,
+        bad_hotfix,
+        lines,
         lambda i: f"hotfix value '{hotfix_text[i]}' is not true/false; treated as false",
         "write true or false (1/0 and yes/no also work), or leave it empty",
     )
     keep = ~(no_id | dup | bad_time)
     data.problems += status_problems(
-        file, lines[keep], id_text[keep], raw_status[keep], status[keep], known[keep], "success, failure, " + ", ".join(OTHER_STATUSES)
+        file,
+        lines[keep],
+        id_text[keep],
+        raw_status[keep],
+        status[keep],
+        known[keep],
+        "success, failure, " + ", ".join(OTHER_STATUSES),
     )
     mask = pa.array(keep)
     data.skipped = {
@@ -189,9 +290,14 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
             "ts": parsed.ns[keep],
             "environment": env[keep],
             "status": status[keep],
-            "sha": pd.Series(null_if_blank(text_column(table, cols.get("sha"))).filter(mask), dtype="string"),
+            "sha": pd.Series(
+                null_if_blank(text_column(table, cols.get("sha"))).filter(mask), dtype="string"
+            ),
             "production": production_mask(env[keep], environment_names(options.environment)),
-            "rollback_of": pd.Series(null_if_blank(text_column(table, cols.get("rollback_of"))).filter(mask), dtype="string"),
+            "rollback_of": pd.Series(
+                null_if_blank(text_column(table, cols.get("rollback_of"))).filter(mask),
+                dtype="string",
+            ),
             "hotfix": hotfix_flag[keep] == 1,
             "file": np.full(int(keep.sum()), file, dtype=object),
             "line": lines[keep],

@@ -47,7 +47,9 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     data.problems += problems
     if table is None:
         return data
-    cols, problems = require_columns(table, file, ("item_id", "timestamp", "state"), ("blocked", "actor"))
+    cols, problems = require_columns(
+        table, file, ("item_id", "timestamp", "state"), ("blocked", "actor")
+    )
     data.problems += problems
     if problems:
         return data
@@ -58,20 +60,35 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     blocked_text = text_column(table, cols.get("blocked"))
     actor = null_if_blank(text_column(table, cols.get("actor")))
 
-    parsed, problems = parse_time_column(table.columns[cols["timestamp"]], ctx, file, lines, "timestamp", required=True)
+    parsed, problems = parse_time_column(
+        table.columns[cols["timestamp"]], ctx, file, lines, "timestamp", required=True
+    )
     data.problems += problems
     blocked, bad_blocked = parse_blocked(blocked_text)
     blocked_texts = blocked_text.to_pylist() if bad_blocked.any() else []
     data.problems += row_problems(
-        "W205", file, bad_blocked, lines,
+        "W205",
+        file,
+        bad_blocked,
+        lines,
         lambda i: f"blocked value '{blocked_texts[i]}' is not true/false; treated as unchanged",
         "write true or false (1/0 and yes/no also work), or leave it empty",
     )
     no_item = is_blank(item_id)
-    data.problems += row_problems("W203", file, no_item, lines, lambda i: "item_id is empty; row skipped", "every row needs the item's key")
+    data.problems += row_problems(
+        "W203",
+        file,
+        no_item,
+        lines,
+        lambda i: "item_id is empty; row skipped",
+        "every row needs the item's key",
+    )
     no_state = is_blank(state) & (blocked < 0) & ~no_item
     data.problems += row_problems(
-        "W204", file, no_state, lines,
+        "W204",
+        file,
+        no_state,
+        lines,
         lambda i: "state is empty and blocked does not change; row skipped",
         "every row needs the state the item is in from this instant on",
     )

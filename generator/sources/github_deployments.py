@@ -52,8 +52,16 @@ from generator.sources.rows import row_problems
 
 # GitHub status / GraphQL state (lowercased) -> status
 GITHUB_STATUSES = {
-    "success": SUCCESS, "active": SUCCESS, "failure": FAILURE, "error": FAILURE, "inactive": "inactive",
-    "in_progress": "in_progress", "queued": "queued", "pending": "pending", "waiting": "waiting", "abandoned": "canceled",
+    "success": SUCCESS,
+    "active": SUCCESS,
+    "failure": FAILURE,
+    "error": FAILURE,
+    "inactive": "inactive",
+    "in_progress": "in_progress",
+    "queued": "queued",
+    "pending": "pending",
+    "waiting": "waiting",
+    "abandoned": "canceled",
 }
 _WRAPPERS = ("data", "repository", "deployments", "nodes")
 
@@ -104,7 +112,9 @@ def _unwrap(obj: Any) -> list[Any]:
     """The list of records inside a response object (GraphQL data.repository.deployments.nodes, edges)."""
     while isinstance(obj, dict):
         n = norm(obj)
-        key = None if "id" in n or "databaseid" in n else next((k for k in _WRAPPERS if k in n), None)
+        key = (
+            None if "id" in n or "databaseid" in n else next((k for k in _WRAPPERS if k in n), None)
+        )
         if key is None:
             if "edges" in n and isinstance(n["edges"], list):
                 return [norm(e).get("node") for e in n["edges"]]
@@ -121,27 +131,71 @@ def json_records(path: Path, ctx: ReadContext) -> tuple[list[Record], list[Probl
             table = read_csv_table(path)
         except CsvUnreadable as exc:
             code = "E122" if exc.reason == "file not found" else "E200"
-            return [], [Problem(code, "error", Location(file, exc.line), f"cannot read this CSV file: {exc.reason}", exc.hint)]
+            return [], [
+                Problem(
+                    code,
+                    "error",
+                    Location(file, exc.line),
+                    f"cannot read this CSV file: {exc.reason}",
+                    exc.hint,
+                )
+            ]
         pos = table.find("data")
         if pos is None:
-            return [], [Problem("E201", "error", Location(file, 1), "required column 'data' is missing", "a DevLake raw table has a 'data' column with one JSON object per row")]
+            return [], [
+                Problem(
+                    "E201",
+                    "error",
+                    Location(file, 1),
+                    "required column 'data' is missing",
+                    "a DevLake raw table has a 'data' column with one JSON object per row",
+                )
+            ]
         out: list[Record] = []
         for text, line in zip(table.columns[pos].to_pylist(), table.lines.tolist(), strict=True):
             try:
                 out.append((json.loads(text), line))
             except json.JSONDecodeError as exc:
-                return [], [Problem("E200", "error", Location(file, line), f"the data column is not JSON ({exc.msg})", "export the raw table again")]
+                return [], [
+                    Problem(
+                        "E200",
+                        "error",
+                        Location(file, line),
+                        f"the data column is not JSON ({exc.msg})",
+                        "export the raw table again",
+                    )
+                ]
         return out, []
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return [], [Problem("E122", "error", Location(file), "file not found", "check the path; it is relative to the stream's folder")]
+        return [], [
+            Problem(
+                "E122",
+                "error",
+                Location(file),
+                "file not found",
+                "check the path; it is relative to the stream's folder",
+            )
+        ]
     except OSError as exc:
-        return [], [Problem("E200", "error", Location(file), f"cannot be read ({exc.strerror})", "point `path` at a JSON file")]
+        return [], [
+            Problem(
+                "E200",
+                "error",
+                Location(file),
+                f"cannot be read ({exc.strerror})",
+                "point `path` at a JSON file",
+            )
+        ]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [Problem("E200", "error", Location(file, 1), "not UTF-8 text", "save the file as UTF-8 JSON")]
+        return [], [
+            Problem(
+                "E200", "error", Location(file, 1), "not UTF-8 text", "save the file as UTF-8 JSON"
+            )
+        ]
     try:
         records = _array_records(text)
         if records is not None:
@@ -152,7 +206,15 @@ def json_records(path: Path, ctx: ReadContext) -> tuple[list[Record], list[Probl
         try:
             return [(json.loads(s), i) for i, s in lines], []  # JSON Lines
         except json.JSONDecodeError:
-            return [], [Problem("E200", "error", Location(file, first.lineno, first.colno), f"not valid JSON ({first.msg})", "export the data again as JSON")]
+            return [], [
+                Problem(
+                    "E200",
+                    "error",
+                    Location(file, first.lineno, first.colno),
+                    f"not valid JSON ({first.msg})",
+                    "export the data again as JSON",
+                )
+            ]
 
 
 def _statuses(dep: dict[str, Any], outer: dict[str, Any]) -> list[tuple[str, str]]:
@@ -163,7 +225,9 @@ def _statuses(dep: dict[str, Any], outer: dict[str, Any]) -> list[tuple[str, str
     out = []
     for s in raw if isinstance(raw, list) else []:
         n = norm(s)
-        out.append((str(n.get("state") or "").lower(), str(n.get("createdat") or n.get("updatedat") or "")))
+        out.append(
+            (str(n.get("state") or "").lower(), str(n.get("createdat") or n.get("updatedat") or ""))
+        )
     # ISO 8601 UTC text sorts by time; a stable sort keeps the given order for equal times
     return sorted(out, key=lambda st: st[1], reverse=True)
 
@@ -203,28 +267,67 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
         dep = norm(outer["deployment"]) if isinstance(outer.get("deployment"), dict) else outer
         state, result, when, by_created = _result(dep, _statuses(dep, outer))
         sha = dep.get("sha") or dep.get("commitoid") or norm(dep.get("commit")).get("oid")
-        rows.append((str(dep.get("databaseid") or dep.get("id") or ""), when, str(dep.get("environment") or ""), state, result,
-                     sha, dep.get("productionenvironment") is True, by_created, line))
-    frame = pd.DataFrame(rows, columns=["deploy_id", "when", "environment", "state", "status", "sha", "prod_flag", "by_created", "line"])
+        rows.append(
+            (
+                str(dep.get("databaseid") or dep.get("id") or ""),
+                when,
+                str(dep.get("environment") or ""),
+                state,
+                result,
+                sha,
+                dep.get("productionenvironment") is True,
+                by_created,
+                line,
+            )
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "deploy_id",
+            "when",
+            "environment",
+            "state",
+            "status",
+            "sha",
+            "prod_flag",
+            "by_created",
+            "line",
+        ],
+    )
     lines = frame["line"].to_numpy(dtype=np.int64)
     ids = frame["deploy_id"].to_numpy(dtype=object)
     parsed = parse_instants(frame["when"], ctx.timezone)
     bad_time = parsed.invalid | parsed.empty
     when_text = frame["when"].to_numpy(dtype=object)
     data.problems += row_problems(
-        "W202", file, bad_time, lines,
+        "W202",
+        file,
+        bad_time,
+        lines,
         lambda i: f"deployment '{ids[i]}' has no valid time ('{when_text[i]}'); skipped",
         "statuses need created_at (REST) or updatedAt (GraphQL)",
     )
     keep = ~bad_time
     status = frame["status"].to_numpy(dtype=object)
     known = np.isin(status, list(GITHUB_STATUSES.values()))
-    data.problems += status_problems(file, lines[keep], ids[keep], frame["state"].to_numpy(dtype=object)[keep], status[keep], known[keep],
-                                     ", ".join(sorted(GITHUB_STATUSES)))
+    data.problems += status_problems(
+        file,
+        lines[keep],
+        ids[keep],
+        frame["state"].to_numpy(dtype=object)[keep],
+        status[keep],
+        known[keep],
+        ", ".join(sorted(GITHUB_STATUSES)),
+    )
     env = frame["environment"].to_numpy(dtype=object)[keep]
-    production = production_mask(env, environment_names(options.environment)) | frame["prod_flag"].to_numpy(dtype=bool)[keep]
+    production = (
+        production_mask(env, environment_names(options.environment))
+        | frame["prod_flag"].to_numpy(dtype=bool)[keep]
+    )
     data.skipped = {"deployments without a valid time": int(bad_time.sum())}
-    data.notes["github_deployments_timed_by_created_at"] = int((frame["by_created"].to_numpy(dtype=bool) & keep).sum())
+    data.notes["github_deployments_timed_by_created_at"] = int(
+        (frame["by_created"].to_numpy(dtype=bool) & keep).sum()
+    )
     data.deployments = deployment_frame(
         {
             "deploy_id": ids[keep],

@@ -40,8 +40,13 @@ from generator.sources.github_deployments import json_records, norm
 from generator.sources.rows import row_problems
 
 GITLAB_STATUSES = {
-    "success": SUCCESS, "failed": FAILURE, "canceled": "canceled", "created": "created",
-    "running": "running", "blocked": "blocked", "skipped": "skipped",
+    "success": SUCCESS,
+    "failed": FAILURE,
+    "canceled": "canceled",
+    "created": "created",
+    "running": "running",
+    "blocked": "blocked",
+    "skipped": "skipped",
 }
 
 
@@ -66,7 +71,16 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
         env = dep.get("environment")
         env_name = norm(env).get("name") if isinstance(env, dict) else env
         when = job.get("finishedat") or dep.get("updatedat") or dep.get("createdat") or ""
-        rows.append((str(dep.get("id") or dep.get("iid") or ""), str(when), str(env_name or ""), str(dep.get("status") or ""), dep.get("sha"), line))
+        rows.append(
+            (
+                str(dep.get("id") or dep.get("iid") or ""),
+                str(when),
+                str(env_name or ""),
+                str(dep.get("status") or ""),
+                dep.get("sha"),
+                line,
+            )
+        )
     frame = pd.DataFrame(rows, columns=["deploy_id", "when", "environment", "state", "sha", "line"])
     lines = frame["line"].to_numpy(dtype=np.int64)
     ids = frame["deploy_id"].to_numpy(dtype=object)
@@ -74,14 +88,25 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     bad_time = parsed.invalid | parsed.empty
     when_text = frame["when"].to_numpy(dtype=object)
     data.problems += row_problems(
-        "W202", file, bad_time, lines,
+        "W202",
+        file,
+        bad_time,
+        lines,
         lambda i: f"deployment '{ids[i]}' has no valid time ('{when_text[i]}'); skipped",
         "a deployment needs deployable.finished_at, updated_at or created_at",
     )
     keep = ~bad_time
     raw = frame["state"].to_numpy(dtype=object)
     status, known = classify_status(raw, GITLAB_STATUSES)
-    data.problems += status_problems(file, lines[keep], ids[keep], raw[keep], status[keep], known[keep], ", ".join(GITLAB_STATUSES))
+    data.problems += status_problems(
+        file,
+        lines[keep],
+        ids[keep],
+        raw[keep],
+        status[keep],
+        known[keep],
+        ", ".join(GITLAB_STATUSES),
+    )
     env_keep = frame["environment"].to_numpy(dtype=object)[keep]
     data.skipped = {"deployments without a valid time": int(bad_time.sum())}
     data.deployments = deployment_frame(

@@ -76,7 +76,9 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
         issue = rec.value
         iid = _number(issue.get("iid")) if isinstance(issue, dict) else None
         if iid is None:
-            odd.append((file, rec.line, f"record {rec.index} is not a GitLab issue (no 'iid'); skipped"))
+            odd.append(
+                (file, rec.line, f"record {rec.index} is not a GitLab issue (no 'iid'); skipped")
+            )
             skipped["records that are not issues"] += 1
             continue
         item = f"{options.id_prefix}{iid}"
@@ -87,25 +89,64 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
         if gid is not None:
             by_id[gid] = item
         kind = text(issue.get("issue_type")) or text(issue.get("type"))
-        items.add(item, kind, title(issue.get("title")), issue.get("created_at"), text(issue.get("web_url")), file, rec.index, rec.line)
-        changes.add(item, issue.get("created_at"), "open", None, person(issue.get("author"), ("username",)), file, rec.index, rec.line, rank=OPEN)
-        closed[item] = (issue.get("state"), issue.get("closed_at"), person(issue.get("closed_by"), ("username",)), file, rec.index, rec.line)
+        items.add(
+            item,
+            kind,
+            title(issue.get("title")),
+            issue.get("created_at"),
+            text(issue.get("web_url")),
+            file,
+            rec.index,
+            rec.line,
+        )
+        changes.add(
+            item,
+            issue.get("created_at"),
+            "open",
+            None,
+            person(issue.get("author"), ("username",)),
+            file,
+            rec.index,
+            rec.line,
+            rank=OPEN,
+        )
+        closed[item] = (
+            issue.get("state"),
+            issue.get("closed_at"),
+            person(issue.get("closed_by"), ("username",)),
+            file,
+            rec.index,
+            rec.line,
+        )
     lines_mode = dict(issues.lines_mode)
-    for path, reader in ((options.state_events, _state_event), (options.label_events, _label_event)):
+    for path, reader in (
+        (options.state_events, _state_event),
+        (options.label_events, _label_event),
+    ):
         if path:
             source = JsonSource(ctx.stream_dir / path, ctx, data)
-            data.problems += _read_events(source, reader, options, by_id, changes, skipped, odd, repeats)
+            data.problems += _read_events(
+                source, reader, options, by_id, changes, skipped, odd, repeats
+            )
             lines_mode.update(source.lines_mode)
             skipped["malformed JSON records"] += source.bad_records
     has_close = {changes.item[i] for i, k in enumerate(changes.kind) if k == "close"}
     for item, (state, closed_at, actor, file, index, tline) in closed.items():
         if state == "closed" and item not in has_close:
-            changes.add(item, closed_at, "close", options.closed_state, actor, file, index, tline, seq=1)
+            changes.add(
+                item, closed_at, "close", options.closed_state, actor, file, index, tline, seq=1
+            )
             skipped["closed issues without a 'closed' state event (closed at closed_at)"] += 1
     skipped["malformed JSON records"] += issues.bad_records
     skipped["repeated records"] = len(repeats)
-    data.problems += located(odd, "W222", "point `path` at issues, `state_events` at resource_state_events and `label_events` at resource_label_events")
-    data.problems += located(repeats, "W225", "overlapping exports are fine: repeated records count once")
+    data.problems += located(
+        odd,
+        "W222",
+        "point `path` at issues, `state_events` at resource_state_events and `label_events` at resource_label_events",
+    )
+    data.problems += located(
+        repeats, "W225", "overlapping exports are fine: repeated records count once"
+    )
     data.events, problems, bad = replay(changes, ctx, options.open_state, lines_mode)
     data.problems += problems
     skipped["changes without a valid instant"] = bad
@@ -140,14 +181,29 @@ def _label_event(event: dict[str, Any], options: Options) -> tuple[str, Any, str
     return ("add", state, "label", OTHER) if action == "add" else ("remove", state, "label", REMOVE)
 
 
-def _read_events(source: JsonSource, reader: Any, options: Options, by_id: dict[int, str], changes: Changes, skipped: Counter[str], odd: list[tuple[str, int, str]], repeats: list[tuple[str, int, str]]) -> list[Problem]:
+def _read_events(
+    source: JsonSource,
+    reader: Any,
+    options: Options,
+    by_id: dict[int, str],
+    changes: Changes,
+    skipped: Counter[str],
+    odd: list[tuple[str, int, str]],
+    repeats: list[tuple[str, int, str]],
+) -> list[Problem]:
     seen: set[Any] = set()
     unknown: list[tuple[str, int, str]] = []
     deleted: list[tuple[str, int, str]] = []
     for file, rec in source:
         event = rec.value
         if not isinstance(event, dict) or "resource_id" not in event:
-            odd.append((file, rec.line, f"record {rec.index} is not a resource event (no 'resource_id'); skipped"))
+            odd.append(
+                (
+                    file,
+                    rec.line,
+                    f"record {rec.index} is not a resource event (no 'resource_id'); skipped",
+                )
+            )
             skipped["records that are not events"] += 1
             continue
         if event.get("resource_type", "Issue") != "Issue":
@@ -155,17 +211,41 @@ def _read_events(source: JsonSource, reader: Any, options: Options, by_id: dict[
             continue
         item = by_id.get(_number(event.get("resource_id")) or -1)
         if item is None:
-            unknown.append((file, rec.line, f"event {event.get('id')} names resource_id {event.get('resource_id')}"))
+            unknown.append(
+                (
+                    file,
+                    rec.line,
+                    f"event {event.get('id')} names resource_id {event.get('resource_id')}",
+                )
+            )
             skipped["events of issues not in the issues file"] += 1
             continue
         if reader is _label_event and event.get("label") is None:
-            deleted.append((file, rec.line, f"label event {event.get('id')} of {item} has no label (the label was deleted); skipped"))
+            deleted.append(
+                (
+                    file,
+                    rec.line,
+                    f"label event {event.get('id')} of {item} has no label (the label was deleted); skipped",
+                )
+            )
             skipped["label events of deleted labels"] += 1
             continue
         eid = event.get("id")
-        key = (reader.__name__, eid) if isinstance(eid, (int, str)) else (item, str(event.get("created_at")), str(event.get("label")), str(event.get("action")), str(event.get("state")))
+        key = (
+            (reader.__name__, eid)
+            if isinstance(eid, (int, str))
+            else (
+                item,
+                str(event.get("created_at")),
+                str(event.get("label")),
+                str(event.get("action")),
+                str(event.get("state")),
+            )
+        )
         if key in seen:
-            repeats.append((file, rec.line, f"event {event.get('id')} of {item} appears again; counted once"))
+            repeats.append(
+                (file, rec.line, f"event {event.get('id')} of {item} appears again; counted once")
+            )
             continue
         seen.add(key)
         meaning = reader(event, options)
@@ -174,5 +254,19 @@ def _read_events(source: JsonSource, reader: Any, options: Options, by_id: dict[
             continue
         kind, value, group, rank = meaning
         seq = sortable(event.get("id"), rec.index)
-        changes.add(item, event.get("created_at"), kind, value, person(event.get("user"), ("username",)), file, rec.index, rec.line, group=group, rank=rank, seq=seq)
-    return located(deleted, "W222", "nothing to fix: GitLab keeps the event but not the deleted label") + unknown_items(unknown, "export the issues and their events from the same project")
+        changes.add(
+            item,
+            event.get("created_at"),
+            kind,
+            value,
+            person(event.get("user"), ("username",)),
+            file,
+            rec.index,
+            rec.line,
+            group=group,
+            rank=rank,
+            seq=seq,
+        )
+    return located(
+        deleted, "W222", "nothing to fix: GitLab keeps the event but not the deleted label"
+    ) + unknown_items(unknown, "export the issues and their events from the same project")

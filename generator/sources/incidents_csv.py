@@ -36,8 +36,13 @@ from generator.sources.rows import (
 )
 
 INCIDENT_DTYPES = {
-    "incident_id": "string", "opened": "int64", "resolved": "Int64", "deploy_id": "string",
-    "severity": "string", "file": "string", "line": "int64",
+    "incident_id": "string",
+    "opened": "int64",
+    "resolved": "Int64",
+    "deploy_id": "string",
+    "severity": "string",
+    "file": "string",
+    "line": "int64",
 }
 
 
@@ -53,7 +58,9 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     data.problems += problems
     if table is None:
         return data
-    cols, problems = require_columns(table, file, ("incident_id", "opened"), ("resolved", "deploy_id", "severity"))
+    cols, problems = require_columns(
+        table, file, ("incident_id", "opened"), ("resolved", "deploy_id", "severity")
+    )
     data.problems += problems
     if problems:
         return data
@@ -63,22 +70,45 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     no_id = is_blank(ids_arr)
     ids = pd.Series(ids_arr, dtype="string")
     id_text = ids.to_numpy(dtype=object)
-    data.problems += row_problems("W203", file, no_id, lines, lambda i: "incident_id is empty; row skipped", "every incident needs its key")
+    data.problems += row_problems(
+        "W203",
+        file,
+        no_id,
+        lines,
+        lambda i: "incident_id is empty; row skipped",
+        "every incident needs its key",
+    )
     dup = ids.duplicated(keep="first").to_numpy() & ~no_id
-    data.problems += row_problems("W212", file, dup, lines, lambda i: f"incident '{id_text[i]}' is listed again; the first row is used", "keep one row per incident")
-    opened, problems = parse_time_column(table.columns[cols["opened"]], ctx, file, lines, "opened", required=True)
+    data.problems += row_problems(
+        "W212",
+        file,
+        dup,
+        lines,
+        lambda i: f"incident '{id_text[i]}' is listed again; the first row is used",
+        "keep one row per incident",
+    )
+    opened, problems = parse_time_column(
+        table.columns[cols["opened"]], ctx, file, lines, "opened", required=True
+    )
     data.problems += problems
     resolved_ns = np.full(table.num_rows, NAT, dtype=np.int64)
     if "resolved" in cols:
-        resolved, problems = parse_time_column(table.columns[cols["resolved"]], ctx, file, lines, "resolved", required=False)
+        resolved, problems = parse_time_column(
+            table.columns[cols["resolved"]], ctx, file, lines, "resolved", required=False
+        )
         data.problems += problems
         resolved_ns = resolved.ns.copy()
     bad_opened = opened.invalid | opened.empty
     keep = ~(no_id | dup | bad_opened)
     backwards = keep & (resolved_ns != NAT) & (resolved_ns < opened.ns)
     data.problems += row_problems(
-        "W233", file, backwards, lines,
-        lambda i: f"incident '{id_text[i]}' is resolved before it was opened; it is counted as unresolved",
+        "W233",
+        file,
+        backwards,
+        lines,
+        lambda i: (
+            f"incident '{id_text[i]}' is resolved before it was opened; it is counted as unresolved"
+        ),
         "check both timestamps and their UTC offsets",
     )
     resolved_ns[backwards] = NAT
@@ -97,8 +127,13 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
             "incident_id": pd.Series(ids_arr.filter(mask), dtype="string"),
             "opened": opened.ns[keep],
             "resolved": resolved_col,
-            "deploy_id": pd.Series(null_if_blank(text_column(table, cols.get("deploy_id"))).filter(mask), dtype="string"),
-            "severity": pd.Series(null_if_blank(text_column(table, cols.get("severity"))).filter(mask), dtype="string"),
+            "deploy_id": pd.Series(
+                null_if_blank(text_column(table, cols.get("deploy_id"))).filter(mask),
+                dtype="string",
+            ),
+            "severity": pd.Series(
+                null_if_blank(text_column(table, cols.get("severity"))).filter(mask), dtype="string"
+            ),
             "file": pd.Series([file] * int(keep.sum()), dtype="string"),
             "line": lines[keep],
         }

@@ -47,18 +47,30 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     lines = table.lines
     item_id = text_column(table, cols["item_id"])
     no_item = is_blank(item_id)
-    data.problems += row_problems("W203", file, no_item, lines, lambda i: "item_id is empty; row skipped", "every row needs the item's key")
+    data.problems += row_problems(
+        "W203",
+        file,
+        no_item,
+        lines,
+        lambda i: "item_id is empty; row skipped",
+        "every row needs the item's key",
+    )
     ids = pd.Series(item_id, dtype="string")
     dup = ids.duplicated(keep="first").to_numpy() & ~no_item
     dup_ids = ids.to_numpy(dtype=object)
     data.problems += row_problems(
-        "W212", file, dup, lines,
+        "W212",
+        file,
+        dup,
+        lines,
         lambda i: f"item '{dup_ids[i]}' is listed again; the first row is used",
         "keep one row per item",
     )
     created = np.full(table.num_rows, np.iinfo(np.int64).min, dtype=np.int64)
     if "created" in cols:
-        parsed, problems = parse_time_column(table.columns[cols["created"]], ctx, file, lines, "created", required=False)
+        parsed, problems = parse_time_column(
+            table.columns[cols["created"]], ctx, file, lines, "created", required=False
+        )
         data.problems += problems
         created = parsed.ns
     url = null_if_blank(text_column(table, cols.get("url")))
@@ -66,7 +78,10 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     safe = safe_url_mask(url)
     urls = url.to_pylist() if (present & ~safe).any() else []
     data.problems += row_problems(
-        "W210", file, present & ~safe, lines,
+        "W210",
+        file,
+        present & ~safe,
+        lines,
         lambda i: f"url '{str(urls[i])[:80]}' is not http or https; it is not linked",
         "tracker links must start with http:// or https://",
     )
@@ -83,8 +98,12 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     data.items = pd.DataFrame(
         {
             "item_id": pd.Series(item_id.filter(mask), dtype="string"),
-            "type": pd.Series(null_if_blank(text_column(table, cols.get("type"))).filter(mask), dtype="string"),
-            "title": pd.Series(null_if_blank(text_column(table, cols.get("title"))).filter(mask), dtype="string"),
+            "type": pd.Series(
+                null_if_blank(text_column(table, cols.get("type"))).filter(mask), dtype="string"
+            ),
+            "title": pd.Series(
+                null_if_blank(text_column(table, cols.get("title"))).filter(mask), dtype="string"
+            ),
             "created": created_series,
             "url": pd.Series(url.filter(mask), dtype="string"),
             "line": lines[keep],

@@ -43,8 +43,12 @@ FIRST = -(2**62)  # order of a synthetic initial-state row: before anything at t
 
 class Options(SourceOptions):
     kind: Literal["jira-json"]
-    base_url: str | None = None  # e.g. https://example.atlassian.net -> item links <base_url>/browse/<key>
-    flagged_field: str = "Flagged"  # changelog field that sets/clears blocked (matched case-insensitively)
+    base_url: str | None = (
+        None  # e.g. https://example.atlassian.net -> item links <base_url>/browse/<key>
+    )
+    flagged_field: str = (
+        "Flagged"  # changelog field that sets/clears blocked (matched case-insensitively)
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -90,7 +94,13 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     for file, rec in source:
         issue = rec.value
         if not isinstance(issue, dict) or not isinstance(issue.get("fields"), dict):
-            odd.append((file, rec.line, f"record {rec.index} is not a Jira issue (no 'fields' object); skipped"))
+            odd.append(
+                (
+                    file,
+                    rec.line,
+                    f"record {rec.index} is not a Jira issue (no 'fields' object); skipped",
+                )
+            )
             skipped["records that are not issues"] += 1
             continue
         key = text(issue.get("key"))
@@ -100,7 +110,13 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
             continue
         if key in issues.row:
             first = issues.row[key]
-            repeats.append((file, rec.line, f"issue {key} appears again (first at {items.file[first]}:{items.tline[first]}); its histories are merged"))
+            repeats.append(
+                (
+                    file,
+                    rec.line,
+                    f"issue {key} appears again (first at {items.file[first]}:{items.tline[first]}); its histories are merged",
+                )
+            )
         else:
             _add_issue(key, issue["fields"], options, file, rec, items, issues)
         changelog = issue.get("changelog")
@@ -131,14 +147,38 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
                     if text(entry.get("toString")) is None:
                         skipped["status changes without a status name"] += 1
                         continue
-                    rows.add(key, history.get("created"), text(entry.get("toString")), -1, actor, file, rec.index, rec.line, order)
+                    rows.add(
+                        key,
+                        history.get("created"),
+                        text(entry.get("toString")),
+                        -1,
+                        actor,
+                        file,
+                        rec.index,
+                        rec.line,
+                        order,
+                    )
                     from_state.append(text(entry.get("fromString")))
                 elif name == flagged:
-                    rows.add(key, history.get("created"), None, 1 if text(entry.get("toString")) else 0, actor, file, rec.index, rec.line, order)
+                    rows.add(
+                        key,
+                        history.get("created"),
+                        None,
+                        1 if text(entry.get("toString")) else 0,
+                        actor,
+                        file,
+                        rec.index,
+                        rec.line,
+                        order,
+                    )
                     from_state.append(None)
-    data.problems += located(odd, "W222", "export issues from the REST API (…/search?jql=…&expand=changelog)")
+    data.problems += located(
+        odd, "W222", "export issues from the REST API (…/search?jql=…&expand=changelog)"
+    )
     data.problems += located(no_key, "W203", "every issue needs its 'key'")
-    data.problems += located(repeats, "W225", "overlapping exports are fine: repeated histories count once")
+    data.problems += located(
+        repeats, "W225", "overlapping exports are fine: repeated histories count once"
+    )
     data.problems += _changelog_problems(items, issues, no_changelog)
     data.problems += _page_problems(source, len(issues.row))
     skipped["issues repeated across exports"] = len(repeats)
@@ -150,21 +190,51 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     has_initial = created_ok & np.array([bool(s) for s in initial], dtype=bool)
     start = EventRows()
     for i in np.flatnonzero(has_initial):
-        start.add(items.item[i], None, initial[i], -1, issues.creator[i], items.file[i], items.index[i], items.tline[i], FIRST)
-    events = pd.concat([start.frame(created_ns[has_initial], np.ones(len(start.item), bool), source.lines_mode), rows.frame(ev_ns, ev_ok, source.lines_mode)], ignore_index=True)
-    data.events = events.sort_values(["item_id", "ts", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
+        start.add(
+            items.item[i],
+            None,
+            initial[i],
+            -1,
+            issues.creator[i],
+            items.file[i],
+            items.index[i],
+            items.tline[i],
+            FIRST,
+        )
+    events = pd.concat(
+        [
+            start.frame(created_ns[has_initial], np.ones(len(start.item), bool), source.lines_mode),
+            rows.frame(ev_ns, ev_ok, source.lines_mode),
+        ],
+        ignore_index=True,
+    )
+    data.events = (
+        events.sort_values(["item_id", "ts", "_order"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
     data.items = items.frame(created_ns, created_ok, source.lines_mode)
     skipped["events without a valid instant"] = int((~ev_ok).sum())
     skipped["issues without a valid created instant (no initial state)"] = int((~created_ok).sum())
     skipped["issues without any status"] = int((created_ok & ~has_initial).sum())
     skipped["malformed JSON records"] = source.bad_records
     data.skipped.update(skipped)
-    data.notes["status_categories"] = {name: sorted(c) for name, c in sorted(issues.categories.items())}
+    data.notes["status_categories"] = {
+        name: sorted(c) for name, c in sorted(issues.categories.items())
+    }
     data.notes["has_actor"] = True
     return data
 
 
-def _add_issue(key: str, fields: dict[str, Any], options: Options, file: str, rec: JsonRecord, items: ItemRows, issues: _Issues) -> None:
+def _add_issue(
+    key: str,
+    fields: dict[str, Any],
+    options: Options,
+    file: str,
+    rec: JsonRecord,
+    items: ItemRows,
+    issues: _Issues,
+) -> None:
     issues.row[key] = len(items.item)
     raw = fields.get("status")
     status: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -173,7 +243,16 @@ def _add_issue(key: str, fields: dict[str, Any], options: Options, file: str, re
     if name and isinstance(category, dict) and isinstance(category.get("key"), str):
         issues.categories.setdefault(name, set()).add(category["key"])
     url = f"{options.base_url}/browse/{key}" if options.base_url else None
-    items.add(key, name_of(fields.get("issuetype")), title(fields.get("summary")), fields.get("created"), url, file, rec.index, rec.line)
+    items.add(
+        key,
+        name_of(fields.get("issuetype")),
+        title(fields.get("summary")),
+        fields.get("created"),
+        url,
+        file,
+        rec.index,
+        rec.line,
+    )
     issues.status.append(name)
     issues.creator.append(person(fields.get("creator")) or person(fields.get("reporter")))
 
@@ -182,17 +261,30 @@ def _changelog_problems(items: ItemRows, issues: _Issues, no_changelog: list[int
     out: list[Problem] = []
     if no_changelog:
         i = no_changelog[0]
-        out.append(Problem(
-            "W221", "warning", Location(items.file[i], items.tline[i]),
-            f"{len(set(no_changelog))} issue(s) have no changelog (first: {items.item[i]}); they stay in their current status from creation",
-            "export with expand=changelog", count=len(set(no_changelog)),
-        ))
+        out.append(
+            Problem(
+                "W221",
+                "warning",
+                Location(items.file[i], items.tline[i]),
+                f"{len(set(no_changelog))} issue(s) have no changelog (first: {items.item[i]}); they stay in their current status from creation",
+                "export with expand=changelog",
+                count=len(set(no_changelog)),
+            )
+        )
     truncated = [
-        (items.file[issues.row[k]], items.tline[issues.row[k]], f"issue {k}: the changelog holds {len(issues.histories.get(k, ()))} of {t} histories; its earliest changes are missing, so its first states are a guess")
+        (
+            items.file[issues.row[k]],
+            items.tline[issues.row[k]],
+            f"issue {k}: the changelog holds {len(issues.histories.get(k, ()))} of {t} histories; its earliest changes are missing, so its first states are a guess",
+        )
         for k, t in issues.totals.items()
         if t > len(issues.histories.get(k, ()))
     ]
-    return out + located(truncated, "W221", "Jira embeds at most 100 histories (the new search: 40); page /rest/api/3/issue/KEY/changelog and put every history into changelog.histories")
+    return out + located(
+        truncated,
+        "W221",
+        "Jira embeds at most 100 histories (the new search: 40); page /rest/api/3/issue/KEY/changelog and put every history into changelog.histories",
+    )
 
 
 def _page_problems(source: JsonSource, read_issues: int) -> list[Problem]:
@@ -203,14 +295,25 @@ def _page_problems(source: JsonSource, read_issues: int) -> list[Problem]:
     total = max(w["total"] for _, w in pages)
     if read_issues >= total:
         return []
-    return [Problem(
-        "W221", "warning", Location(pages[0][0], 1),
-        f"the search response(s) report {total} issues, the files hold {read_issues}: pages are missing",
-        "export every page (startAt=0, 50, 100, …) into the folder named by `path`",
-    )]
+    return [
+        Problem(
+            "W221",
+            "warning",
+            Location(pages[0][0], 1),
+            f"the search response(s) report {total} issues, the files hold {read_issues}: pages are missing",
+            "export every page (startAt=0, 50, 100, …) into the folder named by `path`",
+        )
+    ]
 
 
-def _initial_states(rows: EventRows, ns: np.ndarray, ok: np.ndarray, from_state: list[str | None], items: ItemRows, issues: _Issues) -> np.ndarray:
+def _initial_states(
+    rows: EventRows,
+    ns: np.ndarray,
+    ok: np.ndarray,
+    from_state: list[str | None],
+    items: ItemRows,
+    issues: _Issues,
+) -> np.ndarray:
     """Per item: the state it was created in (the earliest status change's fromString, else the current status)."""
     initial = np.empty(len(issues.status), dtype=object)
     initial[:] = issues.status
@@ -285,7 +388,18 @@ class EventRows:
     tline: list[int] = field(default_factory=list)  # text line the record starts on (for messages)
     order: list[int] = field(default_factory=list)  # tie-break among rows of one item and instant
 
-    def add(self, item: str, ts: Any, state: str | None, blocked: int, actor: str | None, file: str, index: int, tline: int, order: int = 0) -> None:
+    def add(
+        self,
+        item: str,
+        ts: Any,
+        state: str | None,
+        blocked: int,
+        actor: str | None,
+        file: str,
+        index: int,
+        tline: int,
+        order: int = 0,
+    ) -> None:
         self.item.append(item)
         self.ts.append(ts if isinstance(ts, str) else None)
         self.state.append(sys.intern(state) if state else None)
@@ -296,26 +410,36 @@ class EventRows:
         self.tline.append(tline)
         self.order.append(order)
 
-    def parse(self, ctx: ReadContext, outcome: str, name: str) -> tuple[np.ndarray, list[Problem], np.ndarray]:
+    def parse(
+        self, ctx: ReadContext, outcome: str, name: str
+    ) -> tuple[np.ndarray, list[Problem], np.ndarray]:
         """UTC ns per row, W202 problems for missing or invalid instants, and the mask of valid rows."""
         parsed = parse_texts(self.ts, ctx.timezone)
-        problems = instant_problems(parsed, self.ts, self.item, self.file, self.tline, ctx, name, outcome)
+        problems = instant_problems(
+            parsed, self.ts, self.item, self.file, self.tline, ctx, name, outcome
+        )
         return parsed.ns, problems, parsed.ns != NAT
 
     def frame(self, ns: np.ndarray, keep: np.ndarray, lines_mode: dict[str, bool]) -> pd.DataFrame:
         """Canonical event columns of the kept rows, plus `_order` for the caller's sort."""
         idx = np.flatnonzero(keep)
         pick = (lambda values: [values[i] for i in idx]) if len(idx) < len(self.item) else list
-        return pd.DataFrame({
-            "item_id": pd.array(pick(self.item), dtype="string"),
-            "ts": np.asarray(ns, dtype=np.int64)[idx],
-            "state": pd.array(pick(self.state), dtype="string"),
-            "blocked": np.asarray(self.blocked, dtype=np.int8)[idx] if self.item else np.zeros(0, np.int8),
-            "actor": pd.array(pick(self.actor), dtype="string"),
-            "file": pick(self.file),
-            "line": record_lines(self.file, self.index, self.tline, lines_mode)[idx],
-            "_order": np.asarray(self.order, dtype=np.int64)[idx] if self.item else np.zeros(0, np.int64),
-        })
+        return pd.DataFrame(
+            {
+                "item_id": pd.array(pick(self.item), dtype="string"),
+                "ts": np.asarray(ns, dtype=np.int64)[idx],
+                "state": pd.array(pick(self.state), dtype="string"),
+                "blocked": np.asarray(self.blocked, dtype=np.int8)[idx]
+                if self.item
+                else np.zeros(0, np.int8),
+                "actor": pd.array(pick(self.actor), dtype="string"),
+                "file": pick(self.file),
+                "line": record_lines(self.file, self.index, self.tline, lines_mode)[idx],
+                "_order": np.asarray(self.order, dtype=np.int64)[idx]
+                if self.item
+                else np.zeros(0, np.int64),
+            }
+        )
 
 
 @dataclass
@@ -331,7 +455,17 @@ class ItemRows:
     index: list[int] = field(default_factory=list)
     tline: list[int] = field(default_factory=list)
 
-    def add(self, item: str, type_: str | None, title: str | None, created: Any, url: str | None, file: str, index: int, tline: int) -> None:
+    def add(
+        self,
+        item: str,
+        type_: str | None,
+        title: str | None,
+        created: Any,
+        url: str | None,
+        file: str,
+        index: int,
+        tline: int,
+    ) -> None:
         self.item.append(item)
         self.type.append(type_)
         self.title.append(title)
@@ -343,22 +477,35 @@ class ItemRows:
 
     def parse(self, ctx: ReadContext) -> tuple[np.ndarray, list[Problem], np.ndarray]:
         parsed = parse_texts(self.created, ctx.timezone)
-        problems = instant_problems(parsed, self.created, self.item, self.file, self.tline, ctx, "created", "its creation instant is unknown")
+        problems = instant_problems(
+            parsed,
+            self.created,
+            self.item,
+            self.file,
+            self.tline,
+            ctx,
+            "created",
+            "its creation instant is unknown",
+        )
         return parsed.ns, problems, parsed.ns != NAT
 
-    def frame(self, created_ns: np.ndarray, created_ok: np.ndarray, lines_mode: dict[str, bool]) -> pd.DataFrame:
+    def frame(
+        self, created_ns: np.ndarray, created_ok: np.ndarray, lines_mode: dict[str, bool]
+    ) -> pd.DataFrame:
         created = pd.array(np.asarray(created_ns, dtype=np.int64), dtype="Int64")
         created[~created_ok] = pd.NA
         urls = [u if u and re.match(r"^https?://", u, re.I) else None for u in self.url]
-        return pd.DataFrame({
-            "item_id": pd.array(self.item, dtype="string"),
-            "type": pd.array(self.type, dtype="string"),
-            "title": pd.array(self.title, dtype="string"),
-            "created": created,
-            "url": pd.array(urls, dtype="string"),
-            "file": list(self.file),
-            "line": record_lines(self.file, self.index, self.tline, lines_mode),
-        })
+        return pd.DataFrame(
+            {
+                "item_id": pd.array(self.item, dtype="string"),
+                "type": pd.array(self.type, dtype="string"),
+                "title": pd.array(self.title, dtype="string"),
+                "created": created,
+                "url": pd.array(urls, dtype="string"),
+                "file": list(self.file),
+                "line": record_lines(self.file, self.index, self.tline, lines_mode),
+            }
+        )
 
 
 def strict_iso(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -369,8 +516,16 @@ def strict_iso(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     here and reported by the caller as not ISO 8601.
     """
     trimmed = pc.utf8_trim_whitespace(column)
-    ok = np.asarray(pc.fill_null(pc.match_substring_regex(trimmed, _STRICT_ISO), False).to_numpy(zero_copy_only=False), dtype=bool)
-    blank = np.asarray(pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), True).to_numpy(zero_copy_only=False), dtype=bool)
+    ok = np.asarray(
+        pc.fill_null(pc.match_substring_regex(trimmed, _STRICT_ISO), False).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    blank = np.asarray(
+        pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), True).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
     bad = ~ok & ~blank
     if not bad.any():
         return trimmed, bad
@@ -385,21 +540,75 @@ def parse_texts(texts: list[str | None], timezone: str) -> ParsedInstants:
         return parsed
     ns = parsed.ns.copy()
     ns[bad] = NAT
-    return ParsedInstants(ns, parsed.invalid | bad, parsed.empty & ~bad, parsed.ambiguous & ~bad, parsed.nonexistent & ~bad)
+    return ParsedInstants(
+        ns,
+        parsed.invalid | bad,
+        parsed.empty & ~bad,
+        parsed.ambiguous & ~bad,
+        parsed.nonexistent & ~bad,
+    )
 
 
-def instant_problems(parsed: ParsedInstants, texts: list[str | None], items: list[str], files: list[str], tlines: list[int], ctx: ReadContext, name: str, outcome: str) -> list[Problem]:
+def instant_problems(
+    parsed: ParsedInstants,
+    texts: list[str | None],
+    items: list[str],
+    files: list[str],
+    tlines: list[int],
+    ctx: ReadContext,
+    name: str,
+    outcome: str,
+) -> list[Problem]:
     """W202 (missing / not ISO 8601) and W208/W209 (naive times at DST changes), located per file."""
     f = np.array(files, dtype=object)
     lines = np.array(tlines, dtype=np.int64)
-    out = located_mask("W202", f, lines, parsed.invalid, lambda i: f"{items[i]}: {name} '{texts[i]}' is not an ISO 8601 instant; {outcome}", "the API writes ISO 8601 instants with an offset; check the export")
-    out += located_mask("W202", f, lines, parsed.empty, lambda i: f"{items[i]}: {name} is missing; {outcome}", "export the records with their timestamps")
-    out += located_mask("W208", f, lines, parsed.ambiguous, lambda i: f"{items[i]}: {name} '{texts[i]}' occurs twice in {ctx.timezone}; the earlier instant was taken", "timestamps with an offset are exact")
-    out += located_mask("W209", f, lines, parsed.nonexistent, lambda i: f"{items[i]}: {name} '{texts[i]}' does not exist in {ctx.timezone}; moved forward by the gap", "timestamps with an offset are exact")
+    out = located_mask(
+        "W202",
+        f,
+        lines,
+        parsed.invalid,
+        lambda i: f"{items[i]}: {name} '{texts[i]}' is not an ISO 8601 instant; {outcome}",
+        "the API writes ISO 8601 instants with an offset; check the export",
+    )
+    out += located_mask(
+        "W202",
+        f,
+        lines,
+        parsed.empty,
+        lambda i: f"{items[i]}: {name} is missing; {outcome}",
+        "export the records with their timestamps",
+    )
+    out += located_mask(
+        "W208",
+        f,
+        lines,
+        parsed.ambiguous,
+        lambda i: (
+            f"{items[i]}: {name} '{texts[i]}' occurs twice in {ctx.timezone}; the earlier instant was taken"
+        ),
+        "timestamps with an offset are exact",
+    )
+    out += located_mask(
+        "W209",
+        f,
+        lines,
+        parsed.nonexistent,
+        lambda i: (
+            f"{items[i]}: {name} '{texts[i]}' does not exist in {ctx.timezone}; moved forward by the gap"
+        ),
+        "timestamps with an offset are exact",
+    )
     return out
 
 
-def located_mask(code: str, files: np.ndarray, lines: np.ndarray, mask: np.ndarray, message: Callable[[int], str], hint: str) -> list[Problem]:
+def located_mask(
+    code: str,
+    files: np.ndarray,
+    lines: np.ndarray,
+    mask: np.ndarray,
+    message: Callable[[int], str],
+    hint: str,
+) -> list[Problem]:
     """row_problems for rows from several files: capped and folded per file."""
     out: list[Problem] = []
     if not mask.any():
@@ -415,7 +624,9 @@ def located(entries: list[tuple[str, int, str]], code: str, hint: str) -> list[P
         return []
     files = np.array([e[0] for e in entries], dtype=object)
     lines = np.array([e[1] for e in entries], dtype=np.int64)
-    return located_mask(code, files, lines, np.ones(len(entries), dtype=bool), lambda i: entries[i][2], hint)
+    return located_mask(
+        code, files, lines, np.ones(len(entries), dtype=bool), lambda i: entries[i][2], hint
+    )
 
 
 # ---------------------------------------------------------------- streaming JSON records
@@ -489,7 +700,7 @@ class JsonRecords:
             self._lineno += self._buf.count("\n", self._linepos, self._pos)
             self._linepos = 0
             self._dropped += self._pos
-            self._buf = self._buf[self._pos:]
+            self._buf = self._buf[self._pos :]
             self._pos = 0
         self._buf += chunk
         return True
@@ -521,10 +732,16 @@ class JsonRecords:
                 if (tail <= _MARGIN or unterminated) and self._fill():
                     continue  # the value may go on in the next chunk
                 if tail <= 1 or unterminated:
-                    raise _Malformed("the file ends inside this record (truncated export?)") from None
+                    raise _Malformed(
+                        "the file ends inside this record (truncated export?)"
+                    ) from None
                 line = self._line() + self._buf.count("\n", self._pos, self._pos + offset)
                 raise _Malformed(f"{exc.msg} (line {line})") from None
-            if end >= len(self._buf) - _MARGIN and not isinstance(value, (dict, list, str)) and self._fill():
+            if (
+                end >= len(self._buf) - _MARGIN
+                and not isinstance(value, (dict, list, str))
+                and self._fill()
+            ):
                 continue  # a number may go on in the next chunk
             self._pos = end
             return value
@@ -618,7 +835,11 @@ class JsonRecords:
                 self._pos += 1
                 continue
             if not c:
-                self.stop = BadRecord(self._count, self._line(), "the file ends before the array is closed with ']' (truncated export?)")
+                self.stop = BadRecord(
+                    self._count,
+                    self._line(),
+                    "the file ends before the array is closed with ']' (truncated export?)",
+                )
                 self._ended = True
                 return
             yield from self._element()
@@ -677,7 +898,11 @@ class JsonRecords:
                     raise _Malformed(f"expected ',' or '}}' (line {self._line()})")
         except _Malformed as exc:
             if wrapped:
-                self.stop = BadRecord(self._count, self._line(), f"the object around the records is malformed: {exc.reason}")
+                self.stop = BadRecord(
+                    self._count,
+                    self._line(),
+                    f"the object around the records is malformed: {exc.reason}",
+                )
                 self._ended = True
                 return
             self._count += 1
@@ -702,7 +927,11 @@ class JsonRecords:
             except json.JSONDecodeError as exc:
                 self.bad.append(BadRecord(self._count, number, exc.msg))
                 continue
-            pages = [k for k in self.array_keys if isinstance(value, dict) and isinstance(value.get(k), list)]
+            pages = [
+                k
+                for k in self.array_keys
+                if isinstance(value, dict) and isinstance(value.get(k), list)
+            ]
             if pages:
                 for element in value.pop(pages[0]):
                     self.records += 1
@@ -716,7 +945,10 @@ class JsonRecords:
 def json_files(path: Path) -> list[Path]:
     """The file itself, or a folder's *.json / *.jsonl / *.ndjson files sorted by name."""
     if path.is_dir():
-        return sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() in JSON_SUFFIXES), key=lambda p: p.name)
+        return sorted(
+            (p for p in path.iterdir() if p.is_file() and p.suffix.lower() in JSON_SUFFIXES),
+            key=lambda p: p.name,
+        )
     return [path]
 
 
@@ -727,7 +959,9 @@ class JsonSource:
     error; bad records in an otherwise readable file are W220 warnings.
     """
 
-    def __init__(self, path: Path, ctx: ReadContext, data: SourceData, array_keys: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, path: Path, ctx: ReadContext, data: SourceData, array_keys: tuple[str, ...] = ()
+    ) -> None:
         self.path = path
         self.ctx = ctx
         self.data = data
@@ -739,11 +973,27 @@ class JsonSource:
     def __iter__(self) -> Iterator[tuple[str, JsonRecord]]:
         rel = self.ctx.rel(self.path)
         if not self.path.exists():
-            self.data.problems.append(Problem("E122", "error", Location(rel), f"'{rel}' does not exist", "check the path; it is relative to the stream's folder"))
+            self.data.problems.append(
+                Problem(
+                    "E122",
+                    "error",
+                    Location(rel),
+                    f"'{rel}' does not exist",
+                    "check the path; it is relative to the stream's folder",
+                )
+            )
             return
         files = json_files(self.path)
         if self.path.is_dir() and not files:
-            self.data.problems.append(Problem("E200", "error", Location(rel), "the folder holds no .json, .jsonl or .ndjson files", "put the exported files in this folder"))
+            self.data.problems.append(
+                Problem(
+                    "E200",
+                    "error",
+                    Location(rel),
+                    "the folder holds no .json, .jsonl or .ndjson files",
+                    "put the exported files in this folder",
+                )
+            )
             return
         for path in files:
             file = self.ctx.rel(path)
@@ -757,7 +1007,9 @@ class JsonSource:
             self.data.problems += _file_problems(reader, file)
 
 
-def record_lines(files: list[str], index: list[int], tline: list[int], lines_mode: dict[str, bool]) -> np.ndarray:
+def record_lines(
+    files: list[str], index: list[int], tline: list[int], lines_mode: dict[str, bool]
+) -> np.ndarray:
     """The `line` column: the record's text line in JSON Lines files, else its 1-based position."""
     pos = np.asarray(index, dtype=np.int64)
     lines_files = {f for f, on in lines_mode.items() if on}
@@ -771,14 +1023,45 @@ def _file_problems(reader: JsonRecords, file: str) -> list[Problem]:
     if reader.records == 0 and (reader.bad or reader.stop):
         first = reader.stop if reader.stop and not reader.bad else reader.bad[0]
         more = f" ({len(reader.bad)} records could not be read)" if len(reader.bad) > 1 else ""
-        return [Problem("E200", "error", Location(file, first.line), f"cannot read this JSON file: {first.reason}{more}", "export the data again as JSON (UTF-8)")]
+        return [
+            Problem(
+                "E200",
+                "error",
+                Location(file, first.line),
+                f"cannot read this JSON file: {first.reason}{more}",
+                "export the data again as JSON (UTF-8)",
+            )
+        ]
     out = [
-        Problem("W220", "warning", Location(file, b.line), f"record {b.index} cannot be read and is skipped: {b.reason}", "the rest of the file was read; export again to get this record")
+        Problem(
+            "W220",
+            "warning",
+            Location(file, b.line),
+            f"record {b.index} cannot be read and is skipped: {b.reason}",
+            "the rest of the file was read; export again to get this record",
+        )
         for b in reader.bad[:ROW_PROBLEM_CAP]
     ]
     rest = reader.bad[ROW_PROBLEM_CAP:]
     if rest:
-        out.append(Problem("W220", "warning", Location(file, rest[0].line), f"{len(rest)} more records like the ones above, from this line on", "export the data again", count=len(rest)))
+        out.append(
+            Problem(
+                "W220",
+                "warning",
+                Location(file, rest[0].line),
+                f"{len(rest)} more records like the ones above, from this line on",
+                "export the data again",
+                count=len(rest),
+            )
+        )
     if reader.stop:
-        out.append(Problem("W220", "warning", Location(file, reader.stop.line), f"reading stopped after record {reader.stop.index}: {reader.stop.reason}", "the records before this point were read; export again to get the rest"))
+        out.append(
+            Problem(
+                "W220",
+                "warning",
+                Location(file, reader.stop.line),
+                f"reading stopped after record {reader.stop.index}: {reader.stop.reason}",
+                "the records before this point were read; export again to get the rest",
+            )
+        )
     return out

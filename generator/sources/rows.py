@@ -28,7 +28,13 @@ def row_problems(
     """One warning per flagged row (first ROW_PROBLEM_CAP), then one folded entry for the rest."""
     idx = np.flatnonzero(mask)
     out = [
-        Problem(code, "warning" if severity == "warning" else "error", Location(file, int(lines[i])), message(int(i)), hint)
+        Problem(
+            code,
+            "warning" if severity == "warning" else "error",
+            Location(file, int(lines[i])),
+            message(int(i)),
+            hint,
+        )
         for i in idx[:ROW_PROBLEM_CAP]
     ]
     rest = idx[ROW_PROBLEM_CAP:]
@@ -46,7 +52,9 @@ def row_problems(
     return out
 
 
-def require_columns(table: CsvTable, file: str, required: Sequence[str], optional: Sequence[str] = ()) -> tuple[dict[str, int], list[Problem]]:
+def require_columns(
+    table: CsvTable, file: str, required: Sequence[str], optional: Sequence[str] = ()
+) -> tuple[dict[str, int], list[Problem]]:
     """Find named columns; a missing required one is an E201 error with a did-you-mean."""
     found: dict[str, int] = {}
     problems: list[Problem] = []
@@ -56,9 +64,19 @@ def require_columns(table: CsvTable, file: str, required: Sequence[str], optiona
             found[name] = pos
         elif name in required:
             close = get_close_matches(name, table.header, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'? Rename that column to '{name}'" if close else f"add a '{name}' column to the header"
+            hint = (
+                f"did you mean '{close[0]}'? Rename that column to '{name}'"
+                if close
+                else f"add a '{name}' column to the header"
+            )
             problems.append(
-                Problem("E201", "error", Location(file, 1), f"required column '{name}' is missing (found: {', '.join(table.header)})", hint)
+                Problem(
+                    "E201",
+                    "error",
+                    Location(file, 1),
+                    f"required column '{name}' is missing (found: {', '.join(table.header)})",
+                    hint,
+                )
             )
     return found, problems
 
@@ -71,7 +89,10 @@ def text_column(table: CsvTable, pos: int | None) -> pa.Array:
 
 
 def is_blank(column: pa.Array) -> np.ndarray:
-    return np.asarray(pc.fill_null(pc.equal(pc.utf8_length(column), 0), True).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(
+        pc.fill_null(pc.equal(pc.utf8_length(column), 0), True).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
 
 
 def bad_row_problems(table: CsvTable, file: str) -> list[Problem]:
@@ -83,6 +104,8 @@ def bad_row_problems(table: CsvTable, file: str) -> list[Problem]:
         file,
         mask,
         lines,
-        lambda i: f"row has {table.bad_rows[i].actual} fields, the header has {table.bad_rows[i].expected}; row skipped",
+        lambda i: (
+            f"row has {table.bad_rows[i].actual} fields, the header has {table.bad_rows[i].expected}; row skipped"
+        ),
         "quote values that contain the delimiter, or fix the row",
     )

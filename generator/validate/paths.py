@@ -11,7 +11,11 @@ def unsafe_reason(raw: str, base: Path, project: Path) -> str | None:
         return "the path is empty"
     if "\x00" in raw:
         return "the path contains a NUL character"
-    if PurePosixPath(raw).is_absolute() or PureWindowsPath(raw).is_absolute() or PureWindowsPath(raw).drive:
+    if (
+        PurePosixPath(raw).is_absolute()
+        or PureWindowsPath(raw).is_absolute()
+        or PureWindowsPath(raw).drive
+    ):
         return "absolute paths are not allowed"
     if raw.startswith("~"):
         return "paths starting with '~' are not allowed"

@@ -11,9 +11,21 @@ from generator.errors import Problem
 from generator.load.yaml_doc import PathKey, YamlDoc
 
 TYPE_ERRORS = {
-    "string_type", "int_type", "int_parsing", "float_type", "float_parsing", "bool_type", "bool_parsing",
-    "list_type", "tuple_type", "dict_type", "model_type", "model_attributes_type", "date_type",
-    "datetime_type", "int_from_float",
+    "string_type",
+    "int_type",
+    "int_parsing",
+    "float_type",
+    "float_parsing",
+    "bool_type",
+    "bool_parsing",
+    "list_type",
+    "tuple_type",
+    "dict_type",
+    "model_type",
+    "model_attributes_type",
+    "date_type",
+    "datetime_type",
+    "int_from_float",
 }
 
 
@@ -56,11 +68,21 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def problems_from(exc: ValidationError, doc: YamlDoc, model: type[BaseModel], prefix: PathKey = ()) -> list[Problem]:
+def problems_from(
+    exc: ValidationError, doc: YamlDoc, model: type[BaseModel], prefix: PathKey = ()
+) -> list[Problem]:
     out: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "constrained-"))))
-        loc = tuple(p for p in loc if p not in ("str", "int", "float", "date", "datetime", "tuple[str, ...]"))
+        loc = tuple(
+            p
+            for p in err["loc"]
+            if not (isinstance(p, str) and p.startswith(("function-", "constrained-")))
+        )
+        loc = tuple(
+            p
+            for p in loc
+            if p not in ("str", "int", "float", "date", "datetime", "tuple[str, ...]")
+        )
         full = (*prefix, *loc)
         kind = err["type"]
         where = dotted(full)
@@ -71,31 +93,81 @@ def problems_from(exc: ValidationError, doc: YamlDoc, model: type[BaseModel], pr
             key = str(loc[-1])
             close = get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else ""
-            hint += (" " if hint else "") + (f"allowed here: {', '.join(allowed)}" if allowed else "remove it")
-            out.append(Problem("E101", "error", doc.locate(full, key=True), f"{where}: unknown key '{key}'", hint))
+            hint += (" " if hint else "") + (
+                f"allowed here: {', '.join(allowed)}" if allowed else "remove it"
+            )
+            out.append(
+                Problem(
+                    "E101",
+                    "error",
+                    doc.locate(full, key=True),
+                    f"{where}: unknown key '{key}'",
+                    hint,
+                )
+            )
         elif kind == "missing":
             key = str(loc[-1])
             out.append(
-                Problem("E102", "error", doc.locate(full[:-1]), f"{dotted(full[:-1])}: required key '{key}' is missing", f"add '{key}:' here (see docs/stream-yaml.md)")
+                Problem(
+                    "E102",
+                    "error",
+                    doc.locate(full[:-1]),
+                    f"{dotted(full[:-1])}: required key '{key}' is missing",
+                    f"add '{key}:' here (see docs/stream-yaml.md)",
+                )
             )
         elif kind in TYPE_ERRORS:
             hint = "see docs/stream-yaml.md for the expected form"
             if kind in ("list_type", "tuple_type") and isinstance(value, str):
                 hint = f'write {loc[-1]}: ["{value}"]'
-            expected = {"list_type": "a list", "tuple_type": "a list", "dict_type": "a mapping of keys", "model_type": "a mapping of keys", "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number", "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false", "date_type": "a date (YYYY-MM-DD)", "datetime_type": "a date and time"}.get(kind)
+            expected = {
+                "list_type": "a list",
+                "tuple_type": "a list",
+                "dict_type": "a mapping of keys",
+                "model_type": "a mapping of keys",
+                "string_type": "text",
+                "int_type": "a whole number",
+                "int_parsing": "a whole number",
+                "float_type": "a number",
+                "float_parsing": "a number",
+                "bool_type": "true or false",
+                "bool_parsing": "true or false",
+                "date_type": "a date (YYYY-MM-DD)",
+                "datetime_type": "a date and time",
+            }.get(kind)
             message = f"expected {expected}" if expected else err["msg"].lower()
-            out.append(Problem("E103", "error", doc.locate(full), f"{where}: {message}, got {_show(value)}", hint))
+            out.append(
+                Problem(
+                    "E103",
+                    "error",
+                    doc.locate(full),
+                    f"{where}: {message}, got {_show(value)}",
+                    hint,
+                )
+            )
         else:
             hint = "see docs/stream-yaml.md for the allowed values"
             ctx = err.get("ctx") or {}
             if kind == "literal_error" and "expected" in ctx:
-                options = [o.strip(" '") for o in str(ctx["expected"]).replace(" or ", ", ").split(",")]
+                options = [
+                    o.strip(" '") for o in str(ctx["expected"]).replace(" or ", ", ").split(",")
+                ]
                 close = get_close_matches(str(value), options, n=1, cutoff=0.5)
-                hint = (f"did you mean '{close[0]}'? " if close else "") + f"allowed: {', '.join(options)}"
+                hint = (
+                    f"did you mean '{close[0]}'? " if close else ""
+                ) + f"allowed: {', '.join(options)}"
             elif kind == "string_pattern_mismatch":
                 hint = "use lowercase letters, digits, '-' and '_', starting with a letter"
             message = err["msg"]
             if message.startswith("Value error, "):
-                message = message[len("Value error, "):]
-            out.append(Problem("E104", "error", doc.locate(full), f"{where}: {message[0].lower() + message[1:]}, got {_show(value)}", hint))
+                message = message[len("Value error, ") :]
+            out.append(
+                Problem(
+                    "E104",
+                    "error",
+                    doc.locate(full),
+                    f"{where}: {message[0].lower() + message[1:]}, got {_show(value)}",
+                    hint,
+                )
+            )
     return out

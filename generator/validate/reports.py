@@ -30,13 +30,34 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 DISTRIBUTIONS = ("count", "mean", "p50", "p85", "p95")
 SCALARS = (
-    "throughput_per_week", "wip_mean", "wip_now", "flow_efficiency", "rolled_pct_complete_accurate", "rework_rate",
-    "blocked_days_mean", "process_days_mean", "wait_days_mean",
+    "throughput_per_week",
+    "wip_mean",
+    "wip_now",
+    "flow_efficiency",
+    "rolled_pct_complete_accurate",
+    "rework_rate",
+    "blocked_days_mean",
+    "process_days_mean",
+    "wait_days_mean",
 )
-STAGE_FIELDS = ("mean_days", "p50_days", "p85_days", "items_through", "pct_complete_accurate", "wip_now")
+STAGE_FIELDS = (
+    "mean_days",
+    "p50_days",
+    "p85_days",
+    "items_through",
+    "pct_complete_accurate",
+    "wip_now",
+)
 FLOW = ("feature", "defect", "risk", "debt", "other")
 CHARTS = ("throughput", "lead_time", "cycle_time", "scatter", "wip", "distribution", "stages")
-COMPARISONS_FIXED = ("lead_time_p50", "lead_time_p85", "cycle_time_p50", "cycle_time_p85", "throughput_per_week", "flow_efficiency")
+COMPARISONS_FIXED = (
+    "lead_time_p50",
+    "lead_time_p85",
+    "cycle_time_p50",
+    "cycle_time_p85",
+    "throughput_per_week",
+    "flow_efficiency",
+)
 
 
 class FrontMatter(Strict):
@@ -81,14 +102,24 @@ def metric_paths(definition: StreamDef) -> list[str]:
     """Every path `{{ metric ... }}` accepts for this stream."""
     out = [f"{m}.{f}" for m in ("lead_time", "cycle_time") for f in DISTRIBUTIONS]
     out += list(SCALARS)
-    out += [f"stages.{s.id}.{f}" for s in definition.stages for f in STAGE_FIELDS if f != "pct_complete_accurate" or s.kind == "active"]
+    out += [
+        f"stages.{s.id}.{f}"
+        for s in definition.stages
+        for f in STAGE_FIELDS
+        if f != "pct_complete_accurate" or s.kind == "active"
+    ]
     out += [f"flow_distribution.{t}" for t in FLOW]
     out += ["cancelled.count", "aging_wip.count", "aging_wip.p85_days"]
     return out
 
 
 def comparison_keys(definition: StreamDef) -> list[str]:
-    return list(COMPARISONS_FIXED) + [f"stage:{s.id}:{m}" for s in definition.stages if s.kind in ("wait", "active") for m in ("mean", "p50")]
+    return list(COMPARISONS_FIXED) + [
+        f"stage:{s.id}:{m}"
+        for s in definition.stages
+        if s.kind in ("wait", "active")
+        for m in ("mean", "p50")
+    ]
 
 
 def _split_front(text: str) -> tuple[str | None, str, int]:
@@ -101,16 +132,30 @@ def _split_front(text: str) -> tuple[str | None, str, int]:
     return None, text, 1
 
 
-def load_report(root: Path, rel_path: str, definition: StreamDef) -> tuple[ReportDef | None, list[Problem]]:
+def load_report(
+    root: Path, rel_path: str, definition: StreamDef
+) -> tuple[ReportDef | None, list[Problem]]:
     path = root / rel_path
     slug = path.stem
     problems: list[Problem] = []
     if not SLUG_RE.match(slug):
-        problems.append(Problem("E140", "error", Location(rel_path), f"report name '{slug}' is not a valid URL slug", "rename the file: lowercase letters, digits and '-' (e.g. 2026-q3.md)"))
+        problems.append(
+            Problem(
+                "E140",
+                "error",
+                Location(rel_path),
+                f"report name '{slug}' is not a valid URL slug",
+                "rename the file: lowercase letters, digits and '-' (e.g. 2026-q3.md)",
+            )
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        return None, [Problem("E100", "error", Location(rel_path), "report is not UTF-8 text", "save it as UTF-8")]
+        return None, [
+            Problem(
+                "E100", "error", Location(rel_path), "report is not UTF-8 text", "save it as UTF-8"
+            )
+        ]
     front_text, body, body_line = _split_front(text)
     front = FrontMatter()
     if front_text is not None:
@@ -123,16 +168,53 @@ def load_report(root: Path, rel_path: str, definition: StreamDef) -> tuple[Repor
             except ValidationError as exc:
                 problems += [_shift(p, 1) for p in problems_from(exc, doc, FrontMatter)]
     if front.period and (front.start or front.end):
-        problems.append(Problem("E143", "error", Location(rel_path, 2), "give either `period` or `start`/`end`, not both", "remove one of them"))
-    if front.period and front.period not in definition.periods and front.period not in ("baseline", "current"):
-        close = get_close_matches(front.period, [*definition.periods, "baseline", "current"], n=1, cutoff=0.5)
         problems.append(
-            Problem("E142", "error", Location(rel_path, 2), f"period '{front.period}' is not defined in stream.yaml", (f"did you mean '{close[0]}'? " if close else "") + "name a key of periods: in stream.yaml, or give start/end dates")
+            Problem(
+                "E143",
+                "error",
+                Location(rel_path, 2),
+                "give either `period` or `start`/`end`, not both",
+                "remove one of them",
+            )
+        )
+    if (
+        front.period
+        and front.period not in definition.periods
+        and front.period not in ("baseline", "current")
+    ):
+        close = get_close_matches(
+            front.period, [*definition.periods, "baseline", "current"], n=1, cutoff=0.5
+        )
+        problems.append(
+            Problem(
+                "E142",
+                "error",
+                Location(rel_path, 2),
+                f"period '{front.period}' is not defined in stream.yaml",
+                (f"did you mean '{close[0]}'? " if close else "")
+                + "name a key of periods: in stream.yaml, or give start/end dates",
+            )
         )
     if (front.start is None) != (front.end is None):
-        problems.append(Problem("E143", "error", Location(rel_path, 2), "a report period needs both `start` and `end`", "add the missing date"))
+        problems.append(
+            Problem(
+                "E143",
+                "error",
+                Location(rel_path, 2),
+                "a report period needs both `start` and `end`",
+                "add the missing date",
+            )
+        )
     if front.start and front.end and front.end < front.start:
-        problems.append(Problem("E116", "error", Location(rel_path, 2), f"end {front.end} is before start {front.start}", "both ends are included dates"))
+        problems.append(
+            Problem(
+                "E116",
+                "error",
+                Location(rel_path, 2),
+                f"end {front.end} is before start {front.start}",
+                "both ends are included dates",
+            )
+        )
     refs, ref_problems = parse_references(body, body_line, rel_path, definition)
     problems += ref_problems
     if any(p.severity == "error" for p in problems):
@@ -144,10 +226,18 @@ def _shift(problem: Problem, lines: int) -> Problem:
     loc = problem.location
     if loc.line is None:
         return problem
-    return Problem(problem.code, problem.severity, Location(loc.path, loc.line + lines, loc.col), problem.message, problem.hint)
+    return Problem(
+        problem.code,
+        problem.severity,
+        Location(loc.path, loc.line + lines, loc.col),
+        problem.message,
+        problem.hint,
+    )
 
 
-def parse_references(body: str, body_line: int, path: str, definition: StreamDef) -> tuple[list[Reference], list[Problem]]:
+def parse_references(
+    body: str, body_line: int, path: str, definition: StreamDef
+) -> tuple[list[Reference], list[Problem]]:
     refs: list[Reference] = []
     problems: list[Problem] = []
     metrics = metric_paths(definition)
@@ -159,18 +249,48 @@ def parse_references(body: str, body_line: int, path: str, definition: StreamDef
         kind = words[0] if words else ""
         arg = " ".join(words[1:])
         loc = Location(path, line, col)
-        known: list[str] | None = {"metric": metrics, "compare": comparisons, "verdict": comparisons, "chart": list(CHARTS), "map": []}.get(kind)
+        known: list[str] | None = {
+            "metric": metrics,
+            "compare": comparisons,
+            "verdict": comparisons,
+            "chart": list(CHARTS),
+            "map": [],
+        }.get(kind)
         if known is None:
-            close = get_close_matches(kind, ["metric", "compare", "verdict", "chart", "map"], n=1, cutoff=0.5)
-            problems.append(Problem("E141", "error", loc, f"unknown reference '{{{{ {match.group(1)} }}}}'", (f"did you mean '{close[0]}'? " if close else "") + "use metric, compare, verdict, chart or map (see docs/reports.md)"))
+            close = get_close_matches(
+                kind, ["metric", "compare", "verdict", "chart", "map"], n=1, cutoff=0.5
+            )
+            problems.append(
+                Problem(
+                    "E141",
+                    "error",
+                    loc,
+                    f"unknown reference '{{{{ {match.group(1)} }}}}'",
+                    (f"did you mean '{close[0]}'? " if close else "")
+                    + "use metric, compare, verdict, chart or map (see docs/reports.md)",
+                )
+            )
             continue
         if kind == "map":
             if arg:
-                problems.append(Problem("E141", "error", loc, "'{{ map }}' takes no argument", "write {{ map }}"))
+                problems.append(
+                    Problem(
+                        "E141", "error", loc, "'{{ map }}' takes no argument", "write {{ map }}"
+                    )
+                )
                 continue
         elif arg not in known:
             close = get_close_matches(arg, known, n=1, cutoff=0.5)
-            problems.append(Problem("E141", "error", loc, f"unknown {kind} '{arg}'", (f"did you mean '{close[0]}'? " if close else "") + "see docs/reports.md for the names"))
+            problems.append(
+                Problem(
+                    "E141",
+                    "error",
+                    loc,
+                    f"unknown {kind} '{arg}'",
+                    (f"did you mean '{close[0]}'? " if close else "")
+                    + "see docs/reports.md for the names",
+                )
+            )
             continue
         refs.append(Reference(kind, arg, match.start(), match.end(), line, col))
     return refs, problems

@@ -33,13 +33,27 @@ def load_project(root: Path, only: set[str] | None = None) -> tuple[Project, lis
     streams_dir = root / "streams"
     if not streams_dir.is_dir():
         problems.append(
-            Problem("E130", "error", Location("streams"), "no streams/ folder in the project", "run from the folder that holds streams/, pass --project DIR, or create one with `vsm new ID`")
+            Problem(
+                "E130",
+                "error",
+                Location("streams"),
+                "no streams/ folder in the project",
+                "run from the folder that holds streams/, pass --project DIR, or create one with `vsm new ID`",
+            )
         )
         return Project(str(root), settings, ()), problems
     streams = []
     folders = sorted(p for p in streams_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
-        problems.append(Problem("E130", "error", Location("streams"), "streams/ holds no stream folders", "create one with `vsm new ID`"))
+        problems.append(
+            Problem(
+                "E130",
+                "error",
+                Location("streams"),
+                "streams/ holds no stream folders",
+                "create one with `vsm new ID`",
+            )
+        )
     for folder in folders:
         if only is not None and folder.name not in only:
             continue
@@ -57,7 +71,15 @@ def _load_settings(root: Path) -> tuple[ProjectDef, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        return ProjectDef(), [Problem("E100", "error", Location("vsm.yaml"), "vsm.yaml is not UTF-8 text", "save it as UTF-8")]
+        return ProjectDef(), [
+            Problem(
+                "E100",
+                "error",
+                Location("vsm.yaml"),
+                "vsm.yaml is not UTF-8 text",
+                "save it as UTF-8",
+            )
+        ]
     doc, problems = parse_yaml(text, "vsm.yaml")
     if doc is None:
         return ProjectDef(), problems
@@ -74,22 +96,52 @@ def load_stream(root: Path, folder: Path) -> tuple[StreamConfig | None, list[Pro
     problems: list[Problem] = []
     if not STREAM_ID_RE.match(folder.name):
         problems.append(
-            Problem("E121", "error", Location(rel(folder, root)), f"'{folder.name}' is not a valid stream id", "rename the folder: lowercase letters, digits and '-', starting with a letter")
+            Problem(
+                "E121",
+                "error",
+                Location(rel(folder, root)),
+                f"'{folder.name}' is not a valid stream id",
+                "rename the folder: lowercase letters, digits and '-', starting with a letter",
+            )
         )
     if not yaml_path.is_file():
-        problems.append(Problem("E122", "error", Location(yaml_rel), "stream.yaml not found", "every stream folder needs a stream.yaml (create one with `vsm new ID`)"))
+        problems.append(
+            Problem(
+                "E122",
+                "error",
+                Location(yaml_rel),
+                "stream.yaml not found",
+                "every stream folder needs a stream.yaml (create one with `vsm new ID`)",
+            )
+        )
         return None, problems
     try:
         text = yaml_path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        problems.append(Problem("E100", "error", Location(yaml_rel), "stream.yaml is not UTF-8 text", "save it as UTF-8"))
+        problems.append(
+            Problem(
+                "E100",
+                "error",
+                Location(yaml_rel),
+                "stream.yaml is not UTF-8 text",
+                "save it as UTF-8",
+            )
+        )
         return None, problems
     doc, parse_problems = parse_yaml(text, yaml_rel)
     problems += parse_problems
     if doc is None:
         return None, problems
     if not isinstance(doc.data, dict):
-        problems.append(Problem("E103", "error", doc.locate(()), "stream.yaml must be a mapping of keys (name:, sources:, stages:, ...)", "see docs/stream-yaml.md"))
+        problems.append(
+            Problem(
+                "E103",
+                "error",
+                doc.locate(()),
+                "stream.yaml must be a mapping of keys (name:, sources:, stages:, ...)",
+                "see docs/stream-yaml.md",
+            )
+        )
         return None, problems
     try:
         definition = StreamDef.model_validate(doc.data)
@@ -105,7 +157,9 @@ def load_stream(root: Path, folder: Path) -> tuple[StreamConfig | None, list[Pro
         return None, problems
     notes = folder / "notes.md"
     reports_dir = folder / "reports"
-    report_paths = sorted(rel(p, root) for p in reports_dir.glob("*.md")) if reports_dir.is_dir() else []
+    report_paths = (
+        sorted(rel(p, root) for p in reports_dir.glob("*.md")) if reports_dir.is_dir() else []
+    )
     reports = []
     for report_path in report_paths:
         report, report_problems = load_report(root, report_path, definition)
@@ -127,7 +181,9 @@ def load_stream(root: Path, folder: Path) -> tuple[StreamConfig | None, list[Pro
     return config, problems
 
 
-def _check_sources(raw: object, doc: YamlDoc, root: Path, folder: Path) -> tuple[list[object], list[Problem]]:
+def _check_sources(
+    raw: object, doc: YamlDoc, root: Path, folder: Path
+) -> tuple[list[object], list[Problem]]:
     if not isinstance(raw, list):
         return [], []
     out: list[object] = []
@@ -138,11 +194,29 @@ def _check_sources(raw: object, doc: YamlDoc, root: Path, folder: Path) -> tuple
         kind = entry.get("kind")
         if not isinstance(kind, str) or kind not in KINDS:
             if kind is None:
-                problems.append(Problem("E102", "error", doc.locate(("sources", i)), f"sources[{i}]: required key 'kind' is missing", f"add kind: one of {', '.join(sorted(KINDS))}"))
+                problems.append(
+                    Problem(
+                        "E102",
+                        "error",
+                        doc.locate(("sources", i)),
+                        f"sources[{i}]: required key 'kind' is missing",
+                        f"add kind: one of {', '.join(sorted(KINDS))}",
+                    )
+                )
             else:
                 close = get_close_matches(str(kind), list(KINDS), n=1, cutoff=0.5)
-                hint = (f"did you mean '{close[0]}'? " if close else "") + f"known kinds: {', '.join(sorted(KINDS))}"
-                problems.append(Problem("E105", "error", doc.locate(("sources", i, "kind")), f"sources[{i}].kind: unknown source kind '{kind}'", hint))
+                hint = (
+                    f"did you mean '{close[0]}'? " if close else ""
+                ) + f"known kinds: {', '.join(sorted(KINDS))}"
+                problems.append(
+                    Problem(
+                        "E105",
+                        "error",
+                        doc.locate(("sources", i, "kind")),
+                        f"sources[{i}].kind: unknown source kind '{kind}'",
+                        hint,
+                    )
+                )
             continue
         options_model = KINDS[kind].Options
         try:
@@ -156,10 +230,26 @@ def _check_sources(raw: object, doc: YamlDoc, root: Path, folder: Path) -> tuple
                 continue
             reason = unsafe_reason(str(value), folder, root)
             if reason:
-                problems.append(Problem("E120", "error", doc.locate(("sources", i, name)), f"sources[{i}].{name}: {reason} ('{value}')", "write a path relative to the stream's folder that stays inside the project"))
+                problems.append(
+                    Problem(
+                        "E120",
+                        "error",
+                        doc.locate(("sources", i, name)),
+                        f"sources[{i}].{name}: {reason} ('{value}')",
+                        "write a path relative to the stream's folder that stays inside the project",
+                    )
+                )
                 continue
             if not (folder / str(value)).exists():
-                problems.append(Problem("E122", "error", doc.locate(("sources", i, name)), f"sources[{i}].{name}: '{value}' does not exist", "check the path; it is relative to the stream's folder"))
+                problems.append(
+                    Problem(
+                        "E122",
+                        "error",
+                        doc.locate(("sources", i, name)),
+                        f"sources[{i}].{name}: '{value}' does not exist",
+                        "check the path; it is relative to the stream's folder",
+                    )
+                )
                 continue
         out.append(options)
     return out, problems

@@ -14,8 +14,12 @@ if TYPE_CHECKING:
     from generator.render.site import SiteContext
 
 LABELS = {
-    "lead_time_p50": "Lead time p50", "lead_time_p85": "Lead time p85", "cycle_time_p50": "Cycle time p50",
-    "cycle_time_p85": "Cycle time p85", "throughput_per_week": "Throughput per week", "flow_efficiency": "Flow efficiency",
+    "lead_time_p50": "Lead time p50",
+    "lead_time_p85": "Lead time p85",
+    "cycle_time_p50": "Cycle time p50",
+    "cycle_time_p85": "Cycle time p85",
+    "throughput_per_week": "Throughput per week",
+    "flow_efficiency": "Flow efficiency",
 }
 
 
@@ -39,7 +43,12 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
     charts = [
         ecdf_chart("lead", base.completed, cur.completed, (base.span.label, cur.span.label)),
         ecdf_chart("cycle", base.completed, cur.completed, (base.span.label, cur.span.label)),
-        waterfall(contributions, names, base.summary["lead_time"]["mean"], cur.summary["lead_time"]["mean"]),
+        waterfall(
+            contributions,
+            names,
+            base.summary["lead_time"]["mean"],
+            cur.summary["lead_time"]["mean"],
+        ),
     ]
     views = [chart_view(c, ctx, folder) for c in charts]
     maps = {}
@@ -48,8 +57,19 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
             maps[name] = period_map(metrics, period, id_prefix=f"vsm-{name}", root="../../../")
     all_rows = rows(metrics.comparison, names)
     ctx.page(
-        f"{folder}/index.html", "compare.html", title=f"Baseline vs current · {d.name}", definition=d, nav=nav, active="compare",
-        headline=[r for r in all_rows if not r["key"].startswith("stage:")], stages=[r for r in all_rows if r["key"].startswith("stage:")],
-        baseline=base, current=cur, charts=views, maps=maps, little=metrics.littles_law, as_of=metrics.as_of,
+        f"{folder}/index.html",
+        "compare.html",
+        title=f"Baseline vs current · {d.name}",
+        definition=d,
+        nav=nav,
+        active="compare",
+        headline=[r for r in all_rows if not r["key"].startswith("stage:")],
+        stages=[r for r in all_rows if r["key"].startswith("stage:")],
+        baseline=base,
+        current=cur,
+        charts=views,
+        maps=maps,
+        little=metrics.littles_law,
+        as_of=metrics.as_of,
         significant=[r for r in all_rows if r["verdict"] in ("improved", "worse")],
     )

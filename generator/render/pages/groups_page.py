@@ -80,13 +80,27 @@ def render(ctx: SiteContext, slug_of: Any) -> list[dict[str, Any]]:
         for c in built:
             c.id = c.id.replace("trends-", "group-")
         views = [chart_view(c, ctx, folder) for c in built]
-        children = sorted({p for p in tree if p.startswith(path + "/") and p.count("/") == path.count("/") + 1})
+        children = sorted(
+            {p for p in tree if p.startswith(path + "/") and p.count("/") == path.count("/") + 1}
+        )
         parts = path.split("/")
-        crumbs = [("/".join(parts[: i + 1]), slug_of("/".join(parts[: i + 1]))) for i in range(len(parts) - 1)]
+        crumbs = [
+            ("/".join(parts[: i + 1]), slug_of("/".join(parts[: i + 1])))
+            for i in range(len(parts) - 1)
+        ]
         ctx.page(
-            f"{folder}/index.html", "group.html", title=path, group=path, name=parts[-1], crumbs=crumbs,
-            cards=[card(m) for m in sorted(members, key=lambda m: m.config.definition.name.casefold())],
-            children=[(c, slug_of(c), len(tree[c])) for c in children], charts=views, timezone=tz,
+            f"{folder}/index.html",
+            "group.html",
+            title=path,
+            group=path,
+            name=parts[-1],
+            crumbs=crumbs,
+            cards=[
+                card(m) for m in sorted(members, key=lambda m: m.config.definition.name.casefold())
+            ],
+            children=[(c, slug_of(c), len(tree[c])) for c in children],
+            charts=views,
+            timezone=tz,
             mixed_zones=len({m.config.timezone for m in members}) > 1,
         )
         index.append({"path": path, "slug": slug, "streams": len(members)})

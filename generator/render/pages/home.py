@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from generator.metrics import trends
-from generator.metrics.stream import StreamMetrics
+from generator.metrics.stream import StreamMetrics, buckets
 from generator.render.markdown_text import render_inline
 from generator.render.sparkline import sparkline
 
@@ -39,7 +39,16 @@ def target_status(metrics: StreamMetrics, summary: dict[str, Any] | None) -> lis
         for part in path:
             value = value.get(part) if isinstance(value, dict) else None
         met = None if value is None else (value <= target if better == "lower" else value >= target)
-        out.append({"key": key, "label": label, "target": target, "value": value, "met": met, "better": better})
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "target": target,
+                "value": value,
+                "met": met,
+                "better": better,
+            }
+        )
     return out
 
 
@@ -49,14 +58,26 @@ def sparks(metrics: StreamMetrics) -> dict[str, str]:
         return {}
     tz = metrics.config.timezone
     hist = metrics.history if metrics.history is not None else trends.history(metrics.quarters)
-    months = (metrics.buckets.get("M") if metrics.buckets else trends.per_bucket(hist, tz, "M")).tail(12)
-    weeks = trends.whole_weeks((metrics.buckets.get("W") if metrics.buckets else trends.per_bucket(hist, tz, "W")), metrics.as_of or 0, tz).tail(26)
+    months = buckets(metrics, hist, "M").tail(12)
+    weeks = trends.whole_weeks(buckets(metrics, hist, "W"), metrics.as_of or 0, tz).tail(26)
     daily = metrics.daily.tail(90) if metrics.daily is not None else None
     return {
-        "lead": sparkline(months["lead_p85"].tolist() if len(months) else [], "lead time p85 per month, last 12 months"),
-        "throughput": sparkline(weeks["count"].astype(float).tolist() if len(weeks) else [], "items completed per week, last 26 weeks"),
-        "wip": sparkline(daily["wip"].astype(float).tolist() if daily is not None else [], "WIP at the end of each day, last 90 days"),
-        "efficiency": sparkline(months["flow_efficiency"].tolist() if len(months) else [], "flow efficiency per month, last 12 months"),
+        "lead": sparkline(
+            months["lead_p85"].tolist() if len(months) else [],
+            "lead time p85 per month, last 12 months",
+        ),
+        "throughput": sparkline(
+            weeks["count"].astype(float).tolist() if len(weeks) else [],
+            "items completed per week, last 26 weeks",
+        ),
+        "wip": sparkline(
+            daily["wip"].astype(float).tolist() if daily is not None else [],
+            "WIP at the end of each day, last 90 days",
+        ),
+        "efficiency": sparkline(
+            months["flow_efficiency"].tolist() if len(months) else [],
+            "flow efficiency per month, last 12 months",
+        ),
     }
 
 
@@ -82,7 +103,11 @@ def card(metrics: StreamMetrics, latest_report: dict[str, Any] | None = None) ->
         "throughput": summary["throughput_per_week"] if summary else None,
         "wip": summary["wip_now"] if summary else None,
         "efficiency": summary["flow_efficiency"] if summary else None,
-        "verdicts": {k: comparison[k] for k in ("lead_time_p85", "throughput_per_week", "flow_efficiency") if k in comparison},
+        "verdicts": {
+            k: comparison[k]
+            for k in ("lead_time_p85", "throughput_per_week", "flow_efficiency")
+            if k in comparison
+        },
         "wip_change": wip_change,
         "wip_base": base["wip_now"] if base else None,
         "targets": target_status(metrics, summary),
@@ -100,4 +125,11 @@ def render(ctx: SiteContext, slug_of: Any) -> None:
     for c in sorted(cards, key=lambda c: ((c["group"] or "\uffff"), c["name"].casefold())):
         groups.setdefault(c["group"] or "", []).append(c)
     _ = np
-    ctx.page("index.html", "home.html", title=ctx.options.title, groups=groups, cards=cards, group_slugs={g: slug_of(g) for g in groups if g})
+    ctx.page(
+        "index.html",
+        "home.html",
+        title=ctx.options.title,
+        groups=groups,
+        cards=cards,
+        group_slugs={g: slug_of(g) for g in groups if g},
+    )

@@ -19,7 +19,9 @@ LIMIT = 150
 STAGE_LIMIT = 25
 
 
-def _visits(metrics: StreamMetrics, codes: np.ndarray, ends: np.ndarray) -> dict[int, list[tuple[str, str, float, float, bool]]]:
+def _visits(
+    metrics: StreamMetrics, codes: np.ndarray, ends: np.ndarray
+) -> dict[int, list[tuple[str, str, float, float, bool]]]:
     """Per row of the result's items (`codes`): (stage name, kind, start offset, length, blocked) of each segment in its window."""
     assert metrics.result is not None
     seg = metrics.result.segments
@@ -30,25 +32,38 @@ def _visits(metrics: StreamMetrics, codes: np.ndarray, ends: np.ndarray) -> dict
     mask = np.isin(seg.item, codes)
     out: dict[int, list[tuple[str, str, float, float, bool]]] = {int(c): [] for c in codes}
     first: dict[int, int] = {}
-    for item, start, end, stage, blocked in zip(seg.item[mask], seg.start[mask], seg.end[mask], seg.stage[mask], seg.blocked[mask], strict=True):
+    for item, start, end, stage, blocked in zip(
+        seg.item[mask],
+        seg.start[mask],
+        seg.end[mask],
+        seg.stage[mask],
+        seg.blocked[mask],
+        strict=True,
+    ):
         item = int(item)
         first.setdefault(item, int(start))
         stop = min(int(end), end_of[item])
         if stop <= start:
             continue
         name, kind = ("unmapped", "unmapped") if stage == UNMAPPED else (names[stage], kinds[stage])
-        out[item].append((name, kind, (start - first[item]) / DAY_NS, (stop - start) / DAY_NS, bool(blocked)))
+        out[item].append(
+            (name, kind, (start - first[item]) / DAY_NS, (stop - start) / DAY_NS, bool(blocked))
+        )
     return out
 
 
-def _rows(metrics: StreamMetrics, frame: pd.DataFrame, codes: np.ndarray, ends: np.ndarray, privacy: bool) -> list[dict[str, Any]]:
+def _rows(
+    metrics: StreamMetrics, frame: pd.DataFrame, codes: np.ndarray, ends: np.ndarray, privacy: bool
+) -> list[dict[str, Any]]:
     visits = _visits(metrics, codes, ends)
     stage_names = {s.id: s.label for s in metrics.config.stages} | {"unmapped": "unmapped"}
     rows = []
     for (_, row), code, end in zip(frame.iterrows(), codes, ends, strict=True):
         created = int(row["created"])
         total = (int(end) - created) / DAY_NS
-        describe = f"{row['item_id']}: {total:.1f} days from created, " + ", ".join(f"{v[0]} {v[3]:.1f} d" for v in visits[int(code)][:8])
+        describe = f"{row['item_id']}: {total:.1f} days from created, " + ", ".join(
+            f"{v[0]} {v[3]:.1f} d" for v in visits[int(code)][:8]
+        )
         rows.append(
             {
                 "id": row["item_id"],
@@ -58,7 +73,9 @@ def _rows(metrics: StreamMetrics, frame: pd.DataFrame, codes: np.ndarray, ends: 
                 "stage": stage_names.get(str(row["current_stage"]), str(row["current_stage"])),
                 "lead": None if pd.isna(row["lead_ns"]) else int(row["lead_ns"]) / DAY_NS,
                 "cycle": None if pd.isna(row["cycle_ns"]) else int(row["cycle_ns"]) / DAY_NS,
-                "age": (metrics.as_of - int(row["committed"])) / DAY_NS if metrics.as_of and not pd.isna(row["committed"]) else None,
+                "age": (metrics.as_of - int(row["committed"])) / DAY_NS
+                if metrics.as_of and not pd.isna(row["committed"])
+                else None,
                 "blocked": int(row["blocked_ns"]) / DAY_NS,
                 "efficiency": row["flow_efficiency"],
                 "reworked": bool(row["reworked"]),
@@ -89,8 +106,16 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
     old_idx = np.flatnonzero(in_progress)
     old_idx = old_idx[np.lexsort((items["code"].to_numpy()[old_idx], -age[old_idx]))][:LIMIT]
     done_ns = items["done"].to_numpy(dtype=np.int64, na_value=NAT)
-    slowest = _rows(metrics, _with_attrs(metrics, slow_idx), slow_idx, done_ns[slow_idx], ctx.options.privacy)
-    oldest = _rows(metrics, _with_attrs(metrics, old_idx), old_idx, np.full(len(old_idx), metrics.as_of, dtype=np.int64), ctx.options.privacy)
+    slowest = _rows(
+        metrics, _with_attrs(metrics, slow_idx), slow_idx, done_ns[slow_idx], ctx.options.privacy
+    )
+    oldest = _rows(
+        metrics,
+        _with_attrs(metrics, old_idx),
+        old_idx,
+        np.full(len(old_idx), metrics.as_of, dtype=np.int64),
+        ctx.options.privacy,
+    )
     current = items["current_stage"].to_numpy()
     in_flow = (items["status"] == "in_progress").to_numpy()
     created_ns = items["created"].to_numpy(dtype=np.int64, na_value=NAT)
@@ -101,10 +126,36 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
         here = np.flatnonzero(in_flow & (current == stage.id))
         # the longest-waiting first: by time since created, ties by id
         here = here[np.lexsort((items["code"].to_numpy()[here], created_ns[here]))][:STAGE_LIMIT]
-        rows = _rows(metrics, _with_attrs(metrics, here), here, np.full(len(here), metrics.as_of, dtype=np.int64), ctx.options.privacy)
-        by_stage.append({"id": stage.id, "name": stage.label, "kind": stage.kind, "count": int((in_flow & (current == stage.id)).sum()), "rows": rows})
+        rows = _rows(
+            metrics,
+            _with_attrs(metrics, here),
+            here,
+            np.full(len(here), metrics.as_of, dtype=np.int64),
+            ctx.options.privacy,
+        )
+        by_stage.append(
+            {
+                "id": stage.id,
+                "name": stage.label,
+                "kind": stage.kind,
+                "count": int((in_flow & (current == stage.id)).sum()),
+                "rows": rows,
+            }
+        )
     ctx.page(
-        f"streams/{metrics.config.id}/items/index.html", "items.html", title=f"Items · {d.name}", definition=d, nav=nav, active="items",
-        slowest=slowest, oldest=oldest, done_count=int(done.sum()), wip_count=int(in_progress.sum()), limit=LIMIT, as_of=metrics.as_of,
-        privacy=ctx.options.privacy, by_stage=by_stage, stage_limit=STAGE_LIMIT,
+        f"streams/{metrics.config.id}/items/index.html",
+        "items.html",
+        title=f"Items · {d.name}",
+        definition=d,
+        nav=nav,
+        active="items",
+        slowest=slowest,
+        oldest=oldest,
+        done_count=int(done.sum()),
+        wip_count=int(in_progress.sum()),
+        limit=LIMIT,
+        as_of=metrics.as_of,
+        privacy=ctx.options.privacy,
+        by_stage=by_stage,
+        stage_limit=STAGE_LIMIT,
     )

@@ -67,9 +67,17 @@ def _metric_value(summary: dict[str, Any], path: str) -> tuple[Any, str]:
     last = path.split(".")[-1]
     if value is None:
         return None, "–"
-    if (path.startswith(("lead_time.", "cycle_time.")) and last != "count") or last.endswith("_days") or path.endswith("days_mean"):
+    if (
+        (path.startswith(("lead_time.", "cycle_time.")) and last != "count")
+        or last.endswith("_days")
+        or path.endswith("days_mean")
+    ):
         return value, duration(value)
-    if last in PERCENT_METRICS or path.startswith("flow_distribution.") or last == "pct_complete_accurate":
+    if (
+        last in PERCENT_METRICS
+        or path.startswith("flow_distribution.")
+        or last == "pct_complete_accurate"
+    ):
         return value, percent(value)
     if last == "throughput_per_week":
         return value, f"{number(value)} items a week"
@@ -80,7 +88,12 @@ def _metric_value(summary: dict[str, Any], path: str) -> tuple[Any, str]:
 
 def _verdict_badge(entry: dict[str, Any]) -> str:
     v = entry["verdict"]
-    cls = {"improved": "good", "worse": "bad", "no significant change": "flat", "not enough data": "none"}[v]
+    cls = {
+        "improved": "good",
+        "worse": "bad",
+        "no significant change": "flat",
+        "not enough data": "none",
+    }[v]
     sign = {"improved": "▲", "worse": "▼", "no significant change": "=", "not enough data": "?"}[v]
     return f'<span class="verdict verdict-{cls}">{sign} {escape(v)}</span>'
 
@@ -89,35 +102,80 @@ def _stages_chart(base: PeriodResult | None, period: PeriodResult, names: dict[s
     ids = [sid for sid, v in period.summary["stages"].items() if v["kind"] in ("wait", "active")]
     data = []
     rows = []
-    for label, p, colour in ((base.span.label if base else None, base, "#9aa5af"), (period.span.label, period, SERIES[0])):
+    for label, p, colour in (
+        (base.span.label if base else None, base, "#9aa5af"),
+        (period.span.label, period, SERIES[0]),
+    ):
         if p is None:
             continue
         values = [p.summary["stages"][sid]["mean_days"] for sid in ids]
-        data.append({"type": "bar", "name": text(label), "x": [text(names[s]) for s in ids], "y": values, "marker": {"color": colour}, "hovertemplate": "%{x}: %{y:.1f} d<extra></extra>"})
-        rows += [{"period": label, "stage": names[s], "mean_days": v} for s, v in zip(ids, values, strict=True)]
-    lay = layout("Mean time per stage", "days per completed item", x_type="category", hovermode="closest", barmode="group")
+        data.append(
+            {
+                "type": "bar",
+                "name": text(label),
+                "x": [text(names[s]) for s in ids],
+                "y": values,
+                "marker": {"color": colour},
+                "hovertemplate": "%{x}: %{y:.1f} d<extra></extra>",
+            }
+        )
+        rows += [
+            {"period": label, "stage": names[s], "mean_days": v}
+            for s, v in zip(ids, values, strict=True)
+        ]
+    lay = layout(
+        "Mean time per stage",
+        "days per completed item",
+        x_type="category",
+        hovermode="closest",
+        barmode="group",
+    )
     return Chart(
-        id="report-stages", title="Mean time per stage", caption="Mean time per completed item in each wait and active stage (0 for items that skipped it).",
-        finding="Where the period's completed items spent their time, stage by stage.", spec={"data": data, "layout": lay},
-        table=pd.DataFrame(rows, columns=["period", "stage", "mean_days"]), download="stages.csv",
+        id="report-stages",
+        title="Mean time per stage",
+        caption="Mean time per completed item in each wait and active stage (0 for items that skipped it).",
+        finding="Where the period's completed items spent their time, stage by stage.",
+        spec={"data": data, "layout": lay},
+        table=pd.DataFrame(rows, columns=["period", "stage", "mean_days"]),
+        download="stages.csv",
         columns={"period": "period", "stage": "stage", "mean_days": "mean (days)"},
     )
 
 
-def _period_charts(metrics: StreamMetrics, period: PeriodResult, base: PeriodResult | None) -> dict[str, Chart]:
+def _period_charts(
+    metrics: StreamMetrics, period: PeriodResult, base: PeriodResult | None
+) -> dict[str, Chart]:
     d = metrics.config.definition
     tz = d.timezone
-    hist = trends.history({period.span.name: period}, metrics.prepared.items if metrics.prepared is not None else None)
+    hist = trends.history(
+        {period.span.name: period},
+        metrics.prepared.item_dtype if metrics.prepared is not None else None,
+    )
     weeks = trends.per_bucket(hist, tz, "W")
-    events = [{"date": e.date, "label": e.label} for e in d.events if period.span.first_day <= e.date <= period.span.last_day]
+    events = [
+        {"date": e.date, "label": e.label}
+        for e in d.events
+        if period.span.first_day <= e.date <= period.span.last_day
+    ]
     cycle = period.summary["cycle_time"]
     names = {s.id: s.label for s in d.stages}
     t = d.targets
     out = {
         "throughput": charts.throughput(weeks, events, t.throughput_per_week),
-        "lead_time": charts.percentiles(weeks, "lead", "W", events, t.lead_time_p85_days, t.lead_time_p50_days),
-        "cycle_time": charts.percentiles(weeks, "cycle", "W", events, t.cycle_time_p85_days, t.cycle_time_p50_days),
-        "scatter": charts.scatter(hist, tz, events, {q: cycle[q] for q in ("p50", "p85", "p95")}, t.cycle_time_p85_days, True),
+        "lead_time": charts.percentiles(
+            weeks, "lead", "W", events, t.lead_time_p85_days, t.lead_time_p50_days
+        ),
+        "cycle_time": charts.percentiles(
+            weeks, "cycle", "W", events, t.cycle_time_p85_days, t.cycle_time_p50_days
+        ),
+        "scatter": charts.scatter(
+            hist,
+            tz,
+            events,
+            {q: cycle[q] for q in ("p50", "p85", "p95")},
+            t.cycle_time_p85_days,
+            True,
+        ),
         "wip": charts.wip(period.wip_daily, tz, events, t.wip_mean),
         "distribution": _distribution(period),
         "stages": _stages_chart(base, period, names),
@@ -129,13 +187,27 @@ def _period_charts(metrics: StreamMetrics, period: PeriodResult, base: PeriodRes
 
 def _distribution(period: PeriodResult) -> Chart:
     shares = period.summary["flow_distribution"]
-    data = [{"type": "bar", "x": list(shares), "y": list(shares.values()), "marker": {"color": SERIES[0]}, "hovertemplate": "%{x}: %{y:.0%}<extra></extra>"}]
-    lay = layout("Flow distribution", "share of completed items", x_type="category", hovermode="closest")
+    data = [
+        {
+            "type": "bar",
+            "x": list(shares),
+            "y": list(shares.values()),
+            "marker": {"color": SERIES[0]},
+            "hovertemplate": "%{x}: %{y:.0%}<extra></extra>",
+        }
+    ]
+    lay = layout(
+        "Flow distribution", "share of completed items", x_type="category", hovermode="closest"
+    )
     lay["yaxis"]["tickformat"] = ".0%"
     return Chart(
-        id="report-distribution", title="Flow distribution", caption="Share of the period's completed items per flow type.",
-        finding=", ".join(f"{k} {v:.0%}" for k, v in shares.items() if v), spec={"data": data, "layout": lay},
-        table=pd.DataFrame({"flow_type": list(shares), "share": list(shares.values())}), download="flow-distribution.csv",
+        id="report-distribution",
+        title="Flow distribution",
+        caption="Share of the period's completed items per flow type.",
+        finding=", ".join(f"{k} {v:.0%}" for k, v in shares.items() if v),
+        spec={"data": data, "layout": lay},
+        table=pd.DataFrame({"flow_type": list(shares), "share": list(shares.values())}),
+        download="flow-distribution.csv",
     )
 
 
@@ -145,17 +217,28 @@ def fingerprint(numbers: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
 
-def build_report(ctx: SiteContext, metrics: StreamMetrics, report: ReportDef, folder: str) -> dict[str, Any]:
+def build_report(
+    ctx: SiteContext, metrics: StreamMetrics, report: ReportDef, folder: str
+) -> dict[str, Any]:
     """The report's content (HTML of the narrative with references filled in) and its facts."""
     assert metrics.period_for is not None
     d = metrics.config.definition
     the_span = report_span(metrics, report)
     period = metrics.period_for(the_span)
     base = metrics.periods.get("baseline")
-    use_base = base is not None and base.span.end <= the_span.as_of and base.span.start != the_span.start
+    use_base = (
+        base is not None and base.span.end <= the_span.as_of and base.span.start != the_span.start
+    )
     comparison = (
-        compare_periods(metrics.config.id, base, period, [s.id for s in d.stages if s.kind in ("wait", "active")], stage_names={s.id: s.label for s in d.stages})
-        if use_base and base is not None else {}
+        compare_periods(
+            metrics.config.id,
+            base,
+            period,
+            [s.id for s in d.stages if s.kind in ("wait", "active")],
+            stage_names={s.id: s.label for s in d.stages},
+        )
+        if use_base and base is not None
+        else {}
     )
     chart_objs = _period_charts(metrics, period, base if use_base else None)
     shown: dict[str, Any] = {"period": period.span.as_dict(), "as_of": the_span.as_of}
@@ -171,26 +254,52 @@ def build_report(ctx: SiteContext, metrics: StreamMetrics, report: ReportDef, fo
         if ref.kind == "metric":
             value, shown_text = _metric_value(period.summary, ref.arg)
             shown[f"metric:{ref.arg}"] = value
-            placeholders[token] = f'<span class="figure" title="{escape(ref.arg)}">{escape(shown_text)}</span>'
+            placeholders[token] = (
+                f'<span class="figure" title="{escape(ref.arg)}">{escape(shown_text)}</span>'
+            )
         elif ref.kind in ("compare", "verdict"):
             entry = comparison.get(ref.arg)
             if entry is None:
                 placeholders[token] = '<span class="muted">(no baseline to compare with)</span>'
                 continue
-            shown[f"compare:{ref.arg}"] = {k: entry[k] for k in ("baseline", "current", "change", "ci_low", "ci_high", "p_value", "verdict")}
+            shown[f"compare:{ref.arg}"] = {
+                k: entry[k]
+                for k in (
+                    "baseline",
+                    "current",
+                    "change",
+                    "ci_low",
+                    "ci_high",
+                    "p_value",
+                    "verdict",
+                )
+            }
             sentence = entry["sentence"]
-            placeholders[token] = _verdict_badge(entry) + (" " + str(escape(sentence)) if ref.kind == "compare" else "")
+            placeholders[token] = _verdict_badge(entry) + (
+                " " + str(escape(sentence)) if ref.kind == "compare" else ""
+            )
         elif ref.kind == "chart":
             view = chart_view(chart_objs[ref.arg], ctx, folder)
             shown[f"chart:{ref.arg}"] = view["spec_json"]
             placeholders[token] = ctx.env.get_template("_chart.html").module.chart(view, lazy=True)  # type: ignore[attr-defined]
         elif ref.kind == "map":
-            vsm = period_map(metrics, period, baseline=base if use_base else None, comparison=comparison or None, id_prefix=f"vsm-{report.slug}", root="../../../../")
+            vsm = period_map(
+                metrics,
+                period,
+                baseline=base if use_base else None,
+                comparison=comparison or None,
+                id_prefix=f"vsm-{report.slug}",
+                root="../../../../",
+            )
             shown["map"] = vsm["svg"]
-            placeholders[token] = f'<div class="vsm">{vsm["svg"]}</div><details class="map-table"><summary>The map as a table</summary>{vsm["table"]}</details>'
+            placeholders[token] = (
+                f'<div class="vsm">{vsm["svg"]}</div><details class="map-table"><summary>The map as a table</summary>{vsm["table"]}</details>'
+            )
     pieces.append(body[last:])
     html = render_markdown("".join(pieces))
-    block = {f"VSMREF{i:04d}X" for i, ref in enumerate(report.references) if ref.kind in ("chart", "map")}
+    block = {
+        f"VSMREF{i:04d}X" for i, ref in enumerate(report.references) if ref.kind in ("chart", "map")
+    }
     for token, value in placeholders.items():
         # a chart or map alone on its line became a paragraph: block content must not sit in a <p>
         if token in block:
@@ -212,15 +321,23 @@ def build_report(ctx: SiteContext, metrics: StreamMetrics, report: ReportDef, fo
     }
 
 
-def render_all(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> list[dict[str, Any]]:
+def render_all(
+    ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Render every report of the stream; return their summaries newest first."""
     out = []
     for report in metrics.config.reports:
         folder = f"streams/{metrics.config.id}/reports/{report.slug}"
         built = build_report(ctx, metrics, report, folder)
         ctx.page(
-            f"{folder}/index.html", "report.html", title=f"{built['title']} · {metrics.config.definition.name}", definition=metrics.config.definition,
-            nav=nav, active="reports", report=built, as_of=metrics.as_of,
+            f"{folder}/index.html",
+            "report.html",
+            title=f"{built['title']} · {metrics.config.definition.name}",
+            definition=metrics.config.definition,
+            nav=nav,
+            active="reports",
+            report=built,
+            as_of=metrics.as_of,
         )
         out.append(built)
     out.sort(key=lambda r: (-r["end"], -r["as_of"], r["slug"]))

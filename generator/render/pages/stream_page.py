@@ -19,13 +19,26 @@ def notes_html(metrics: StreamMetrics, root: Path) -> str:
     return render_markdown((root / metrics.config.notes_path).read_text(encoding="utf-8"))
 
 
-def render(ctx: SiteContext, metrics: StreamMetrics, root: Path, nav: dict[str, Any], reports: list[dict[str, Any]] | None = None) -> None:
+def render(
+    ctx: SiteContext,
+    metrics: StreamMetrics,
+    root: Path,
+    nav: dict[str, Any],
+    reports: list[dict[str, Any]] | None = None,
+) -> None:
     d = metrics.config.definition
     current = metrics.periods.get("current")
     baseline = metrics.periods.get("baseline")
     vsm = None
     if current is not None and current.summary["lead_time"]["count"]:
-        vsm = period_map(metrics, current, baseline=baseline, comparison=metrics.comparison, id_prefix="vsm-current", root="../../")
+        vsm = period_map(
+            metrics,
+            current,
+            baseline=baseline,
+            comparison=metrics.comparison,
+            id_prefix="vsm-current",
+            root="../../",
+        )
     ctx.page(
         f"streams/{metrics.config.id}/index.html",
         "stream.html",
