@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from generator.cache import BuildCache, CachedStream  # build cache (generator/cache.py)
 from generator.errors import Problem, sort_problems
+from generator.metrics.compare import preload_statistics
 from generator.metrics.stream import StreamMetrics, compute_stream
 from generator.model import Project, StreamConfig, StreamData
 from generator.render.site import SiteOptions, render_site
@@ -114,6 +115,7 @@ def build(
     computed: list[StreamMetrics] = []
     # ---- build cache (generator/cache.py): an unchanged stream reuses its metrics instead of reading and computing
     store = cache if cache is not None else BuildCache(options.project, enabled=options.cache)
+    preloaded = False
     for config in project.streams:
         hit = store.lookup(config)
         if hit is not None:
@@ -125,6 +127,9 @@ def build(
             progress(config.id, "reused", 0.8)
             continue
         progress(config.id, "reading", 0.1)
+        if not preloaded:
+            preload_statistics()  # every computed stream compares baseline with current
+            preloaded = True
         data = read_stream(Path(project.root), config)
         pa.default_memory_pool().release_unused()  # the reader's buffers: give them back before computing
         report.inputs[config.id] = sorted(data.inputs)

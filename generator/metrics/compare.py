@@ -13,8 +13,10 @@ resample); means and flow efficiency resample items, or log bins above BIN_ABOVE
 from __future__ import annotations
 
 import hashlib
+import importlib
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -401,6 +403,14 @@ def _interval(
     tail = (1 - CONFIDENCE) / 2
     low, high = np.quantile(after - before, [tail, 1 - tail], method="linear")
     return float(low), float(high)
+
+
+def preload_statistics() -> None:
+    """Start importing scipy.stats (over a second) in a background thread while the build reads its
+    data, so the first comparison does not wait for it; _p_value's own import then finds it loaded."""
+    threading.Thread(
+        target=importlib.import_module, args=("scipy.stats",), name="vsm-preload-scipy", daemon=True
+    ).start()
 
 
 def _p_value(base: _Sample, cur: _Sample) -> float | None:

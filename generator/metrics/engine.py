@@ -300,16 +300,10 @@ def timeline_at(
 
 
 def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Exact int64 sums of non-negative `values` per index.
-
-    bincount sums in float64, so each value is split into a high and a low part whose sums
-    stay below 2**53 (exact) for up to 2**16 values per index.
-    """
-    if not len(index):
-        return np.zeros(size, dtype=np.int64)
-    hi = np.bincount(index, weights=(values >> 26).astype(np.float64), minlength=size)
-    lo = np.bincount(index, weights=(values & ((1 << 26) - 1)).astype(np.float64), minlength=size)
-    return (hi.astype(np.int64) << 26) + lo.astype(np.int64)
+    """Exact int64 sums of `values` per index (np.add.at: integer addition, no float rounding)."""
+    out = np.zeros(size, dtype=np.int64)
+    np.add.at(out, index, values)
+    return out
 
 
 def _final_run_start(seg: Segments, in_kind: np.ndarray, n_items: int) -> np.ndarray:

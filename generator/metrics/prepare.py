@@ -8,6 +8,7 @@ any as_of later gives the same result as preparing the cut log.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,8 +167,13 @@ def prepare(
     stage_map = stage_map or StageMap.build(definition)
     stage_index = {s.id: i for i, s in enumerate(definition.stages)}
 
+    # the three text columns are encoded at once (Arrow's kernels release the GIL)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        columns: list[pd.Series] = [events["item_id"], events["state"], events["actor"]]
+        encoded = list(pool.map(lambda column: _codes(_arrow(column)), columns))
+    (event_codes, event_ids), (state_raw, state_names), (actor_code, actor_names) = encoded
+
     # the item universe: items listed anywhere, minus excluded types
-    event_codes, event_ids = _codes(_arrow(events["item_id"]))
     info, universe = _item_info(event_ids, items, definition)
     excluded_types = list(definition.exclude.types)
     excluded = (
@@ -192,12 +198,10 @@ def prepare(
     ts = events["ts"].to_numpy(dtype=np.int64)[keep]
     source = events["source"].to_numpy(dtype=np.int64)[keep]
     line = events["line"].to_numpy(dtype=np.int64)[keep]
-    state_raw, state_names = _codes(_arrow(events["state"]))
     state_lookup = np.append(map_states(state_names, stage_map, stage_index), NO_STATE)
     state_code = state_lookup[state_raw[keep]]
     state_raw = state_raw[keep]
     blocked_in = events["blocked"].to_numpy(dtype=np.int64)[keep]
-    actor_code, actor_names = _codes(_arrow(events["actor"]))
     blank_actor = np.array(
         [not str(a).strip() for a in actor_names.to_pylist()] + [True], dtype=bool
     )
