@@ -127,3 +127,26 @@ def test_report_errors_are_located(tmp_path: Path, capsys: pytest.CaptureFixture
     location = "streams/demo/reports/bad.md" + (f":{line}" if line else "") + (f":{col}" if col else "")
     assert re.search(rf"^{re.escape(location)}(:\d+)*: error\[{code}\]", err, re.M), err
     assert "hint:" in err and "Traceback" not in err
+
+
+def test_references_in_code_are_shown_as_written(tmp_path: Path) -> None:
+    """A report explaining the syntax: references in inline code and fenced blocks stay literal
+    (even unknown ones, which would be E141 outside code), the one outside code is replaced."""
+    project = tmp_path / "project"
+    shutil.copytree(FOUNDATION, project)
+    (project / "streams" / "demo" / "reports").mkdir()
+    text = (
+        "---\ntitle: How to\nperiod: baseline\n---\n"
+        "Write `{{ metric lead_time.p85 }}` for a value.\n\n"
+        "```markdown\n{{ chart no_such_chart }}\n```\n\n"
+        "~~~\n{{ bogus }}\n~~~\n\n"
+        "Done: {{ metric lead_time.count }}.\n"
+    )
+    (project / "streams" / "demo" / "reports" / "howto.md").write_text(text, encoding="utf-8")
+    report = build(BuildOptions(project=project, out=project / "_site"))
+    assert report.written, [p.format() for p in report.errors]
+    article = _article(project / "_site" / "streams" / "demo" / "reports" / "howto" / "index.html")
+    assert "<code>{{ metric lead_time.p85 }}</code>" in article
+    assert "{{ chart no_such_chart }}" in article and "{{ bogus }}" in article
+    # January, the baseline: two completed items (see test_report_pages_embed_the_period_figures)
+    assert '<span class="figure" title="lead_time.count">2</span>' in article

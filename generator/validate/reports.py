@@ -26,6 +26,10 @@ from generator.validate.pydantic_errors import problems_from
 from generator.validate.schema import StreamDef, Strict
 
 REF_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+# fenced code blocks (``` or ~~~, to the closing fence or the end) and inline code spans: a
+# reference written there is shown as it is, so a report can explain the syntax
+FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}\1[`~]*[ \t]*$|\Z)", re.M | re.S)
+INLINE_CODE_RE = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 DISTRIBUTIONS = ("count", "mean", "p50", "p85", "p95")
@@ -235,6 +239,21 @@ def _shift(problem: Problem, lines: int) -> Problem:
     )
 
 
+def code_ranges(body: str) -> list[tuple[int, int]]:
+    """Start and end offsets of the fenced code blocks and inline code spans of a Markdown body."""
+    fences = [m.span() for m in FENCE_RE.finditer(body)]
+    spans = [
+        m.span()
+        for m in INLINE_CODE_RE.finditer(body)
+        if not _in_code(m.start(), fences) and not _in_code(m.end() - 1, fences)
+    ]
+    return sorted(fences + spans)
+
+
+def _in_code(offset: int, ranges: list[tuple[int, int]]) -> bool:
+    return any(start <= offset < end for start, end in ranges)
+
+
 def parse_references(
     body: str, body_line: int, path: str, definition: StreamDef
 ) -> tuple[list[Reference], list[Problem]]:
@@ -242,7 +261,10 @@ def parse_references(
     problems: list[Problem] = []
     metrics = metric_paths(definition)
     comparisons = comparison_keys(definition)
+    code = code_ranges(body)
     for match in REF_RE.finditer(body):
+        if _in_code(match.start(), code):
+            continue
         line = body_line + body.count("\n", 0, match.start())
         col = match.start() - (body.rfind("\n", 0, match.start()) + 1) + 1
         words = match.group(1).split()
