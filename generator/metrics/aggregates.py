@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from generator.metrics.engine import ItemResult
+from generator.metrics.engine import ItemResult, first_entries
 from generator.metrics.periods import DAY_NS, PeriodSpan, local_midnight
 from generator.metrics.prepare import NAT
 from generator.validate.schema import FLOW_TYPES, StreamDef
@@ -299,8 +299,14 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
 
 
 def cumulative_flow(result: ItemResult, definition: StreamDef, times: np.ndarray) -> pd.DataFrame:
-    """For each stage and time: items whose first entry into the stage or a later (non-cancelled) one is <= t."""
-    first = result.first_entry.to_numpy(dtype=np.int64)
+    """For each stage and time: items whose first entry into the stage or a later (non-cancelled) one is <= t.
+
+    Entries count whenever they happen, also after the item's done instant (an item released and
+    then verified enters the later done stage), unlike ItemResult.first_entry, which stops at the
+    end of the lead-time window.
+    """
+    seg = result.segments
+    first = first_entries(seg, len(definition.stages), len(result.items))
     big = np.iinfo(np.int64).max
     first = np.where(first == NAT, big, first)
     kinds = [s.kind for s in definition.stages]

@@ -349,12 +349,24 @@ def _first_entries(
     n_stages: int,
     n_items: int,
 ) -> np.ndarray:
-    """item x stage: first instant the item entered the stage, counting visits as _moves_back does.
-
-    Segments are sorted by item then start, so an item's first segment in a stage is its entry.
-    """
-    out = np.full((n_items, n_stages), NAT, dtype=np.int64)
+    """item x stage: first instant the item entered the stage, counting visits as _moves_back does
+    (inside the lead-time window)."""
     counted = (length > 0) | (seg.start == window_end[seg.item])
+    return _first_of(seg, code, counted, n_stages, n_items)
+
+
+def first_entries(seg: Segments, n_stages: int, n_items: int) -> np.ndarray:
+    """item x stage: first instant the item entered the stage up to as_of, whenever that was
+    (after done too): a positive-length segment, or the final one even when it starts at as_of."""
+    counted = (seg.end > seg.start) | seg.final
+    return _first_of(seg, seg.stage.astype(np.int64), counted, n_stages, n_items)
+
+
+def _first_of(
+    seg: Segments, code: np.ndarray, counted: np.ndarray, n_stages: int, n_items: int
+) -> np.ndarray:
+    """Segments are sorted by item then start, so an item's first counted segment in a stage is its entry."""
+    out = np.full((n_items, n_stages), NAT, dtype=np.int64)
     for j in range(n_stages):
         idx = np.flatnonzero(counted & (code == j))
         if not len(idx):
