@@ -379,3 +379,18 @@ def test_engine_matches_reference_hypothesis(log) -> None:
     stream, events, created, items_csv, as_of = log
     problems = check_log(stream, events, created, items_csv, as_of)
     assert not problems, "\n".join(problems) + "\n" + describe(stream, events, created, as_of)
+
+
+def test_an_empty_and_a_missing_state_at_one_instant_are_one_duplicate() -> None:
+    """METRICS.md 1: rows equal in (item, instant, state, blocked, actor) count once. An empty
+    state and a missing one both mean "unchanged", so these two flag-only rows are equal
+    (as the reference's item_rows has it): one duplicate. The third row differs in blocked."""
+    from generator.metrics.prepare import prepare
+
+    events = [RefEvent("D1", EPOCH, "To Do", line=2),
+              RefEvent("D1", EPOCH + HOUR, "", blocked=True, line=3),
+              RefEvent("D1", EPOCH + HOUR, None, blocked=True, source=1, line=2),
+              RefEvent("D1", EPOCH + HOUR, None, blocked=False, source=1, line=3)]
+    prepared = prepare(events_frame(events), items_frame({}), stream_def(STREAM, 2))
+    assert prepared.duplicates == 1
+    assert len(prepared.ts) == 3

@@ -232,7 +232,8 @@ def prepare(
             {
                 "i": item[idx],
                 "t": ts[idx],
-                "s": state_raw[idx],
+                # an empty state and a missing one both mean "unchanged": the same value here
+                "s": np.where(state_code[idx] == NO_STATE, -1, state_raw[idx]),
                 "b": blocked_in[idx],
                 "a": actor_code[idx],
             }
