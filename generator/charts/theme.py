@@ -101,10 +101,20 @@ def add_events(spec: dict[str, Any], events: list[dict[str, Any]]) -> None:
         )
 
 
-def add_target(spec: dict[str, Any], value: float | None, label: str) -> None:
-    """A target as a horizontal line with its label."""
-    if value is None:
-        return
+def add_level_line(
+    spec: dict[str, Any],
+    value: float,
+    colour: str,
+    label: str,
+    *,
+    width: float = 1.3,
+    dash: str | None = None,
+    side: str = "right",
+) -> None:
+    """A horizontal line across the plot at `value`, labelled at the left or right end."""
+    line: dict[str, Any] = {"color": colour, "width": width}
+    if dash:
+        line["dash"] = dash
     spec["layout"]["shapes"].append(
         {
             "type": "line",
@@ -114,19 +124,26 @@ def add_target(spec: dict[str, Any], value: float | None, label: str) -> None:
             "x1": 1,
             "y0": value,
             "y1": value,
-            "line": {"color": TARGET, "width": 1.5, "dash": "dash"},
+            "line": line,
         }
     )
     spec["layout"]["annotations"].append(
         {
-            "x": 1,
+            "x": 0 if side == "left" else 1,
             "xref": "paper",
             "y": value,
             "yref": "y",
-            "text": text(f"target {label}"),
+            "text": label,
             "showarrow": False,
-            "xanchor": "right",
+            "xanchor": side,
             "yanchor": "bottom",
-            "font": {"size": 11, "color": TARGET},
+            "font": {"size": 11, "color": colour},
         }
     )
+
+
+def add_target(spec: dict[str, Any], value: float | None, label: str) -> None:
+    """A target as a dashed horizontal line with its label."""
+    if value is None:
+        return
+    add_level_line(spec, value, TARGET, text(f"target {label}"), width=1.5, dash="dash")

@@ -14,6 +14,7 @@ from generator.charts.theme import (
     PERCENTILE_COLOURS,
     SERIES,
     add_events,
+    add_level_line,
     add_target,
     layout,
     text,
@@ -156,33 +157,8 @@ def scatter(
     }
     for q in ("p50", "p85", "p95"):
         value = p.get(q)
-        if value is None:
-            continue
-        spec["layout"]["shapes"].append(
-            {
-                "type": "line",
-                "xref": "paper",
-                "yref": "y",
-                "x0": 0,
-                "x1": 1,
-                "y0": value,
-                "y1": value,
-                "line": {"color": PERCENTILE_COLOURS[q], "width": 1.3},
-            }
-        )
-        spec["layout"]["annotations"].append(
-            {
-                "x": 0,
-                "xref": "paper",
-                "y": value,
-                "yref": "y",
-                "text": f"{q} {value:.1f} d",
-                "showarrow": False,
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "font": {"size": 11, "color": PERCENTILE_COLOURS[q]},
-            }
-        )
+        if value is not None:
+            add_level_line(spec, value, PERCENTILE_COLOURS[q], f"{q} {value:.1f} d", side="left")
     add_events(spec, events)
     add_target(spec, target, f"p85 {target:g} d" if target else "")
     sampled = (
@@ -527,33 +503,10 @@ def aging(
     spec: dict[str, Any] = {"data": data, "layout": lay}
     for q in ("p50", "p85", "p95"):
         value = p.get(q)
-        if value is None:
-            continue
-        spec["layout"]["shapes"].append(
-            {
-                "type": "line",
-                "xref": "paper",
-                "yref": "y",
-                "x0": 0,
-                "x1": 1,
-                "y0": value,
-                "y1": value,
-                "line": {"color": PERCENTILE_COLOURS[q], "width": 1.3, "dash": "dash"},
-            }
-        )
-        spec["layout"]["annotations"].append(
-            {
-                "x": 1,
-                "xref": "paper",
-                "y": value,
-                "yref": "y",
-                "text": f"{q} of completed {value:.1f} d",
-                "showarrow": False,
-                "xanchor": "right",
-                "yanchor": "bottom",
-                "font": {"size": 11, "color": PERCENTILE_COLOURS[q]},
-            }
-        )
+        if value is not None:
+            add_level_line(
+                spec, value, PERCENTILE_COLOURS[q], f"{q} of completed {value:.1f} d", dash="dash"
+            )
     over = (
         int((frame["age_days"] > p["p85"]).sum()) if len(frame) and p.get("p85") is not None else 0
     )
