@@ -37,6 +37,7 @@ from generator.sources.base import ReadContext, SourceData, SourceOptions
 from generator.sources.jira_json import (
     EventRows,
     ItemRows,
+    JsonRecord,
     JsonSource,
     instant_problems,
     located,
@@ -232,7 +233,8 @@ def number_in_name(file: str) -> int | None:
     return int(found[0]) if len(found) == 1 else None
 
 
-def _number(value: Any) -> int | None:
+def record_number(value: Any) -> int | None:
+    """An issue number or id as exported: an int, or a string of digits (never a bool)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -240,6 +242,23 @@ def _number(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
     return None
+
+
+def add_opened(
+    items: ItemRows,
+    changes: Changes,
+    item: str,
+    kind: str | None,
+    issue: dict[str, Any],
+    url: Any,
+    author: str | None,
+    file: str,
+    rec: JsonRecord,
+) -> None:
+    """An issue's item row and its opening at created_at (GitHub and GitLab issues alike)."""
+    created = issue.get("created_at")
+    items.add(item, kind, title(issue.get("title")), created, text(url), file, rec.index, rec.line)
+    changes.add(item, created, "open", None, author, file, rec.index, rec.line, rank=OPEN)
 
 
 def _v2_status(event: dict[str, Any]) -> str | None:
@@ -270,7 +289,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     first_at: dict[str, tuple[str, int]] = {}
     for file, rec in issues:
         issue = rec.value
-        number = _number(issue.get("number")) if isinstance(issue, dict) else None
+        number = record_number(issue.get("number")) if isinstance(issue, dict) else None
         if number is None:
             odd.append(
                 (file, rec.line, f"record {rec.index} is not a GitHub issue (no 'number'); skipped")
@@ -294,27 +313,8 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
             continue
         first_at[item] = (file, rec.line)
         kind = name_of(issue.get("type")) or ("Pull request" if is_pull else None)
-        items.add(
-            item,
-            kind,
-            title(issue.get("title")),
-            issue.get("created_at"),
-            text(issue.get("html_url")),
-            file,
-            rec.index,
-            rec.line,
-        )
-        changes.add(
-            item,
-            issue.get("created_at"),
-            "open",
-            None,
-            person(issue.get("user"), ("login",)),
-            file,
-            rec.index,
-            rec.line,
-            rank=OPEN,
-        )
+        author = person(issue.get("user"), ("login",))
+        add_opened(items, changes, item, kind, issue, issue.get("html_url"), author, file, rec)
         closed[item] = (
             issue.get("state"),
             issue.get("closed_at"),
@@ -415,7 +415,7 @@ def _read_events(
             skipped["records that are not events"] += 1
             continue
         issue = event.get("issue") if isinstance(event.get("issue"), dict) else None
-        number = _number(issue.get("number")) if issue else number_in_name(file)
+        number = record_number(issue.get("number")) if issue else number_in_name(file)
         if number is None:
             no_number.append(
                 (

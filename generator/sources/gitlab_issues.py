@@ -22,7 +22,15 @@ from typing import Any, ClassVar, Literal
 
 from generator.errors import Problem
 from generator.sources.base import ReadContext, SourceData, SourceOptions
-from generator.sources.github_issues import OPEN, OTHER, REMOVE, Changes, replay, unknown_items
+from generator.sources.github_issues import (
+    OTHER,
+    REMOVE,
+    Changes,
+    add_opened,
+    record_number,
+    replay,
+    unknown_items,
+)
 from generator.sources.jira_json import (
     ItemRows,
     JsonSource,
@@ -31,7 +39,6 @@ from generator.sources.jira_json import (
     person,
     sortable,
     text,
-    title,
 )
 
 
@@ -55,14 +62,6 @@ def scoped_state(name: str, scope: str) -> str | None:
     return value.strip() or None if head.strip().casefold() == scope.strip().casefold() else None
 
 
-def _number(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
 def read(options: Options, ctx: ReadContext) -> SourceData:
     data = SourceData(notes={"has_actor": True})
     issues = JsonSource(ctx.stream_dir / options.path, ctx, data)
@@ -74,7 +73,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     repeats: list[tuple[str, int, str]] = []
     for file, rec in issues:
         issue = rec.value
-        iid = _number(issue.get("iid")) if isinstance(issue, dict) else None
+        iid = record_number(issue.get("iid")) if isinstance(issue, dict) else None
         if iid is None:
             odd.append(
                 (file, rec.line, f"record {rec.index} is not a GitLab issue (no 'iid'); skipped")
@@ -85,31 +84,12 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
         if item in closed:
             repeats.append((file, rec.line, f"issue {item} appears again; the first copy is used"))
             continue
-        gid = _number(issue.get("id"))
+        gid = record_number(issue.get("id"))
         if gid is not None:
             by_id[gid] = item
         kind = text(issue.get("issue_type")) or text(issue.get("type"))
-        items.add(
-            item,
-            kind,
-            title(issue.get("title")),
-            issue.get("created_at"),
-            text(issue.get("web_url")),
-            file,
-            rec.index,
-            rec.line,
-        )
-        changes.add(
-            item,
-            issue.get("created_at"),
-            "open",
-            None,
-            person(issue.get("author"), ("username",)),
-            file,
-            rec.index,
-            rec.line,
-            rank=OPEN,
-        )
+        author = person(issue.get("author"), ("username",))
+        add_opened(items, changes, item, kind, issue, issue.get("web_url"), author, file, rec)
         closed[item] = (
             issue.get("state"),
             issue.get("closed_at"),
@@ -209,7 +189,7 @@ def _read_events(
         if event.get("resource_type", "Issue") != "Issue":
             skipped[f"events of {event.get('resource_type')} resources"] += 1
             continue
-        item = by_id.get(_number(event.get("resource_id")) or -1)
+        item = by_id.get(record_number(event.get("resource_id")) or -1)
         if item is None:
             unknown.append(
                 (
