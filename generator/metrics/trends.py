@@ -75,8 +75,10 @@ def bucket_codes(done_ns: np.ndarray, timezone: str, freq: str) -> tuple[np.ndar
         starts = days - pd.to_timedelta(days.day_of_week, unit="D")
     else:
         starts = days.to_period("M").to_timestamp()
-    codes, uniques = pd.factorize(starts.asi8, sort=True)
-    return codes, np.array(pd.to_datetime(uniques).date, dtype=object)
+    # factorize the datetimes themselves: their integer form is in whatever unit pandas chose
+    # (to_period().to_timestamp() is not nanoseconds), so it cannot be read back as ns
+    codes, uniques = pd.factorize(pd.DatetimeIndex(starts), sort=True)
+    return codes, np.array(pd.DatetimeIndex(uniques).date, dtype=object)
 
 
 def bucket(done_ns: np.ndarray, timezone: str, freq: str) -> pd.Series:
