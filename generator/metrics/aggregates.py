@@ -97,14 +97,132 @@ def wip_at(result: ItemResult, definition: StreamDef, times: np.ndarray) -> np.n
     return np.searchsorted(start, times, side="right") - np.searchsorted(end, times, side="right")
 
 
-def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) -> PeriodResult:
-    """Every aggregate of METRICS.md section 3 for one period, from a result computed at span.as_of."""
+@dataclass(frozen=True)
+class PeriodParts:
+    """What a period's figures need from a set of items computed as of the period's end.
+
+    The per-item rows (completed items, aging WIP) are kept whole, so percentiles are exact;
+    everything else is a count that adds up over disjoint sets of items. Computed from all of a
+    stream's items (the pandas engine), or from each partition's and then merged (the dask
+    engine, generator/engines/merge.py); `summarise` turns either into the period's figures.
+    """
+
+    completed: pd.DataFrame  # rows of ItemResult.items done in the period, in item-code order
+    completed_rows: np.ndarray  # their positions in ItemResult.items (one result only)
+    ca: pd.DataFrame  # their ItemResult.ca_ok rows
+    moves: pd.DataFrame  # their moves back: code, from_stage, to_stage
+    hand_by_stage: np.ndarray | None  # their hand-offs per stage (+ unmapped); None without actors
+    aging: pd.DataFrame  # in-progress committed items: code, flow_type, current_stage, committed
+    ends: np.ndarray  # the period's day ends (local midnights up to its as_of)
+    wip: np.ndarray  # WIP at each day end, then at the period's as_of, then at its start
+    wip_stage: np.ndarray  # in-progress items per current stage (stage order, unmapped last)
+    cancelled: int  # items cancelled in the period
+    weekly: pd.DataFrame  # week_start (ns), completed, committed, created
+    arrivals: np.ndarray  # [committed, created] in [start, as_of)
+
+
+def period_parts(result: ItemResult, span: PeriodSpan, definition: StreamDef) -> PeriodParts:
+    """The per-item rows and the additive counts of one period, from a result computed at span.as_of."""
     tz = definition.timezone
     items = result.items
     done = items["done"].fillna(NAT).to_numpy(dtype=np.int64)
     in_period = (done >= span.start) & (done < span.end) & (done != NAT)
     codes = np.flatnonzero(in_period)
     completed = items.iloc[codes]
+
+    ends = day_ends(span, tz)
+    # one pass over the segments for the daily series, WIP now and WIP at the start
+    wip = wip_at(
+        result, definition, np.concatenate((ends, [span.as_of, span.start])).astype(np.int64)
+    )
+    # items in each stage now, committed or not: a queue before the commitment point holds inventory too
+    in_progress = (items["status"] == "in_progress").to_numpy()
+    stage_codes = items["current_stage"].cat.codes.to_numpy()
+    wip_stage = np.bincount(stage_codes[in_progress], minlength=len(definition.stages) + 1)
+
+    ca = result.ca_ok.iloc[codes] if len(result.ca_ok.columns) else result.ca_ok
+    moves = result.moves[np.isin(result.moves["row"].to_numpy(), codes)]
+    item_code = items["code"].to_numpy()
+    moves = pd.DataFrame(
+        {
+            "code": item_code[moves["row"].to_numpy(dtype=np.int64)],
+            "from_stage": moves["from_stage"].to_numpy(),
+            "to_stage": moves["to_stage"].to_numpy(),
+        }
+    )
+
+    cancelled = items["cancelled"].fillna(NAT).to_numpy(dtype=np.int64)
+    n_cancelled = int(
+        ((cancelled >= span.start) & (cancelled < span.end) & (cancelled != NAT)).sum()
+    )
+
+    weeks = week_starts(span, tz)
+    week_ends = (
+        weeks + WEEK_NS
+        if len(weeks) == 0
+        else np.array(
+            [
+                local_midnight(
+                    pd.Timestamp(w, tz="UTC").tz_convert(tz).date()
+                    + pd.Timedelta(days=7).to_pytimedelta(),
+                    tz,
+                )
+                for w in weeks
+            ],
+            dtype=np.int64,
+        )
+    )
+    committed_all = items["committed"].fillna(NAT).to_numpy(dtype=np.int64)
+    created_all = items["created"].fillna(NAT).to_numpy(dtype=np.int64)
+    weekly = pd.DataFrame(
+        {
+            "week_start": weeks,
+            "completed": count_in_bins(done[done != NAT], weeks, week_ends),
+            "committed": count_in_bins(committed_all[committed_all != NAT], weeks, week_ends),
+            "created": count_in_bins(created_all[created_all != NAT], weeks, week_ends),
+        }
+    )
+
+    def in_span(v: np.ndarray) -> int:
+        return int(((v >= span.start) & (v < span.as_of) & (v != NAT)).sum())
+
+    wip_rows = np.flatnonzero(in_progress & (committed_all != NAT))
+    aging = pd.DataFrame(
+        {
+            "code": item_code[wip_rows],
+            "flow_type": items["flow_type"].iloc[wip_rows].reset_index(drop=True),
+            "current_stage": items["current_stage"].iloc[wip_rows].reset_index(drop=True),
+            "committed": committed_all[wip_rows],
+        }
+    )
+    return PeriodParts(
+        completed=completed,
+        completed_rows=codes,
+        ca=ca,
+        moves=moves,
+        hand_by_stage=None
+        if result.hand_offs_by_stage is None
+        else result.hand_offs_by_stage[codes],
+        aging=aging,
+        ends=ends,
+        wip=wip,
+        wip_stage=wip_stage,
+        cancelled=n_cancelled,
+        weekly=weekly,
+        arrivals=np.array([in_span(committed_all), in_span(created_all)], dtype=np.int64),
+    )
+
+
+def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) -> PeriodResult:
+    """Every aggregate of METRICS.md section 3 for one period, from a result computed at span.as_of."""
+    return summarise(period_parts(result, span, definition), span, definition, result.info)
+
+
+def summarise(
+    parts: PeriodParts, span: PeriodSpan, definition: StreamDef, info: pd.DataFrame
+) -> PeriodResult:
+    """A period's figures from its parts; `info` holds the item attributes by item code."""
+    completed = parts.completed
     n = len(completed)
     lead = completed["lead_ns"].to_numpy(dtype=np.int64)
     cycle_values = completed["cycle_ns"].dropna().to_numpy(dtype=np.int64)
@@ -117,19 +235,14 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
     denominator = float(process.sum(dtype=np.float64) + wait.sum(dtype=np.float64))
     efficiency = float(process.sum(dtype=np.float64) / denominator) if denominator > 0 else None
 
-    ends = day_ends(span, tz)
-    # one pass over the segments for the daily series, WIP now and WIP at the start
-    counts = wip_at(
-        result, definition, np.concatenate((ends, [span.as_of, span.start])).astype(np.int64)
-    )
-    wip_series, wip_now, start_wip = counts[:-2], int(counts[-2]), int(counts[-1])
+    ends = parts.ends
+    wip_series, wip_now, start_wip = parts.wip[:-2], int(parts.wip[-2]), int(parts.wip[-1])
 
-    # items in each stage now, committed or not: a queue before the commitment point holds inventory too
-    in_progress = (items["status"] == "in_progress").to_numpy()
-    wip_stage = items.loc[in_progress, "current_stage"].value_counts()
+    stage_ids = [s.id for s in definition.stages]
+    wip_stage = dict(zip([*stage_ids, "unmapped"], parts.wip_stage.tolist(), strict=True))
     stages_out: dict[str, Any] = {}
     ca_values: list[float] = []
-    ca = result.ca_ok.iloc[codes] if len(result.ca_ok.columns) else result.ca_ok
+    ca = parts.ca
     for stage in definition.stages:
         col = completed[f"stage_ns:{stage.id}"].to_numpy(dtype=np.int64)
         visited = col > 0
@@ -161,10 +274,9 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
         else None,
         "items_through": int((unmapped > 0).sum()),
     }
-    stage_ids = [s.id for s in definition.stages]
-    moves = result.moves[np.isin(result.moves["row"].to_numpy(), codes)]
+    moves = parts.moves
     rework = (
-        moves.drop_duplicates(["row", "from_stage", "to_stage"])
+        moves.drop_duplicates(["code", "from_stage", "to_stage"])
         .groupby(["from_stage", "to_stage"], sort=True)
         .size()
         if len(moves)
@@ -194,62 +306,29 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
     flow_counts = completed["flow_type"].value_counts()
     distribution_out = {t: (float(flow_counts.get(t, 0) / n) if n else 0.0) for t in FLOW_TYPES}
 
-    cancelled = items["cancelled"].fillna(NAT).to_numpy(dtype=np.int64)
-    n_cancelled = int(
-        ((cancelled >= span.start) & (cancelled < span.end) & (cancelled != NAT)).sum()
-    )
+    n_cancelled = parts.cancelled
     ended = n + n_cancelled
-
-    weeks = week_starts(span, tz)
-    week_ends = (
-        weeks + WEEK_NS
-        if len(weeks) == 0
-        else np.array(
-            [
-                local_midnight(
-                    pd.Timestamp(w, tz="UTC").tz_convert(tz).date()
-                    + pd.Timedelta(days=7).to_pytimedelta(),
-                    tz,
-                )
-                for w in weeks
-            ],
-            dtype=np.int64,
-        )
-    )
-    committed_all = items["committed"].fillna(NAT).to_numpy(dtype=np.int64)
-    created_all = items["created"].fillna(NAT).to_numpy(dtype=np.int64)
-    weekly = pd.DataFrame(
-        {
-            "week_start": weeks,
-            "completed": count_in_bins(done[done != NAT], weeks, week_ends),
-            "committed": count_in_bins(committed_all[committed_all != NAT], weeks, week_ends),
-            "created": count_in_bins(created_all[created_all != NAT], weeks, week_ends),
-        }
-    )
-
-    def in_span(v: np.ndarray) -> np.ndarray:
-        selected: np.ndarray = v[(v >= span.start) & (v < span.as_of) & (v != NAT)]
-        return selected
+    weekly = parts.weekly
 
     per_week = elapsed_days / 7 if elapsed_days > 0 else None
     arrivals = {
-        "committed_per_week": (len(in_span(committed_all)) / per_week) if per_week else None,
-        "created_per_week": (len(in_span(created_all)) / per_week) if per_week else None,
+        "committed_per_week": (int(parts.arrivals[0]) / per_week) if per_week else None,
+        "created_per_week": (int(parts.arrivals[1]) / per_week) if per_week else None,
     }
 
-    wip_mask = (items["status"] == "in_progress").to_numpy() & (committed_all != NAT)
-    wip_rows = np.flatnonzero(wip_mask)
-    aging = result.attrs(wip_rows)
-    aging["flow_type"] = items["flow_type"].to_numpy()[wip_rows]
-    aging["current_stage"] = items["current_stage"].to_numpy()[wip_rows]
-    aging["committed"] = committed_all[wip_rows]
-    aging["age_days"] = days(span.as_of - committed_all[wip_rows])
+    rows = parts.aging
+    codes = rows["code"].to_numpy(dtype=np.int64)
+    aging = info.iloc[codes][["item_id", "type", "title", "url"]].reset_index(drop=True)
+    aging["flow_type"] = rows["flow_type"].to_numpy()
+    aging["current_stage"] = rows["current_stage"].to_numpy()
+    aging["committed"] = rows["committed"].to_numpy(dtype=np.int64)
+    aging["age_days"] = days(span.as_of - aging["committed"].to_numpy())
     ages = aging["age_days"].to_numpy()
 
     hand: dict[str, Any] | None = None
-    if result.hand_offs_by_stage is not None:
+    if parts.hand_by_stage is not None:
         per_item = completed["hand_offs"].to_numpy(dtype=np.float64)
-        by_stage = result.hand_offs_by_stage[codes]
+        by_stage = parts.hand_by_stage
         hand = {
             "mean_per_item": float(per_item.mean()) if n else None,
             "by_stage": {
@@ -295,7 +374,7 @@ def period_metrics(result: ItemResult, span: PeriodSpan, definition: StreamDef) 
         "weekly_throughput": [int(v) for v in weekly["completed"]],
     }
     wip_frame = pd.DataFrame({"day_end": ends, "wip": wip_series})
-    return PeriodResult(span, summary, completed, codes, wip_frame, weekly, aging)
+    return PeriodResult(span, summary, completed, parts.completed_rows, wip_frame, weekly, aging)
 
 
 def cumulative_flow(result: ItemResult, definition: StreamDef, times: np.ndarray) -> pd.DataFrame:

@@ -155,9 +155,17 @@ def _nullable(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
 
 
 def timeline_at(
-    prep: Prepared, definition: StreamDef, as_of: int, subset: np.ndarray | None = None
+    prep: Prepared,
+    definition: StreamDef,
+    as_of: int,
+    subset: np.ndarray | None = None,
+    actors_from: int | None = None,
 ) -> ItemResult:
-    """Per-item measures at `as_of`, optionally only for the items where `subset` is True."""
+    """Per-item measures at `as_of`, optionally only for the items where `subset` is True.
+
+    Hand-offs are counted when the stream has an actor row by as_of; `actors_from` gives the
+    stream's first actor instant when `prep` holds only some of its items (a partition).
+    """
     stages = definition.stages
     n_stages = len(stages)
     kinds = np.array([s.kind for s in stages] + ["unmapped"])
@@ -219,7 +227,9 @@ def timeline_at(
     first_entry = _first_entries(seg, code, length, window_end, n_stages, m)
     ca_ok = _pct_ca_flags(seg, order_of[code], prev_order, moved_back, first_entry, stages, m)
 
-    hand_offs, by_stage = _hand_offs(prep, as_of, created, window_end, local, m, stages)
+    hand_offs, by_stage = _hand_offs(
+        prep, as_of, created, window_end, local, m, stages, actors_from
+    )
     final_code = np.full(m, n_stages, dtype=np.int64)
     final_code[seg.item[seg.final]] = code[seg.final]
 
@@ -297,6 +307,14 @@ def timeline_at(
         ignored_created_after=ignored_created_after,
         events_before_created=before,
     )
+
+
+def first_actor(prep: Prepared) -> int:
+    """The first instant of a row with an actor (BIG when there is none)."""
+    if not prep.has_actor:
+        return BIG
+    with_actor = prep.ts[prep.actor >= 0]
+    return int(with_actor.min()) if len(with_actor) else BIG
 
 
 def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -408,12 +426,15 @@ def _hand_offs(
     local: np.ndarray,
     n_items: int,
     stages: tuple[Any, ...],
+    actors_from: int | None = None,
 ) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray | None]:
     """Rows in (created, end] whose actor differs from the item's previous non-empty actor.
 
     Each hand-off is credited to the stage the item is in after that row.
     """
-    if not prep.has_actor or not ((prep.actor >= 0) & (prep.ts <= as_of)).any():
+    if actors_from is None:
+        actors_from = first_actor(prep)
+    if actors_from > as_of:
         return pd.arrays.IntegerArray(
             np.zeros(n_items, dtype=np.int64), np.ones(n_items, dtype=bool)
         ), None

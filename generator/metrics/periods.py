@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -114,3 +115,25 @@ def quarters(first_ns: int, as_of: int, timezone: str) -> list[PeriodSpan]:
             out.append(s)
         year, q = (year + 1, 0) if q == 3 else (year, q + 1)
     return out
+
+
+def report_period(
+    definition: StreamDef, as_of: int, named: dict[str, PeriodSpan], report: Any
+) -> PeriodSpan:
+    """A report's period (validate/reports.py ReportDef): a named period of stream.yaml, or its
+    own start/end; cut at the report's as_of (never later than the stream's)."""
+    front = report.front
+    if front.as_of is not None:
+        stamp = pd.Timestamp(front.as_of)
+        stamp = stamp.tz_localize(definition.timezone) if stamp.tzinfo is None else stamp
+        as_of = min(as_of, int(stamp.tz_convert("UTC").as_unit("ns").value))
+    if front.period:
+        chosen = named[front.period]
+        first, last, label = chosen.first_day, chosen.last_day, front.label or chosen.label
+    elif front.start and front.end:
+        first, last = front.start, front.end
+        label = front.label or f"{first:%-d %b %Y} – {last:%-d %b %Y}"
+    else:
+        chosen = named["current"]
+        first, last, label = chosen.first_day, chosen.last_day, front.label or chosen.label
+    return span(f"report-{report.slug}", label, first, last, definition.timezone, as_of)

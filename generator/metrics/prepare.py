@@ -310,3 +310,20 @@ def _first_per_item(item: np.ndarray, ts: np.ndarray, n_items: int) -> np.ndarra
         firsts = np.flatnonzero(np.concatenate(([True], item[1:] != item[:-1])))
         out[item[firsts]] = ts[firsts]
     return out
+
+
+@dataclass(frozen=True)
+class PreparedFacts:
+    """What the problems and the data-quality figures need from the prepared rows."""
+
+    has_events: np.ndarray  # per item (rows of Prepared.items): it has at least one row
+    mapped: np.ndarray  # per item: at least one of its rows is in a mapped stage
+    events_used: int  # rows kept (after duplicates and excluded items)
+
+
+def prepared_facts(prep: Prepared) -> PreparedFacts:
+    has_events = np.zeros(len(prep.items), dtype=bool)
+    has_events[prep.item] = True
+    mapped = np.zeros(len(prep.items), dtype=bool)
+    mapped[prep.item[prep.stage >= 0]] = True
+    return PreparedFacts(has_events, mapped, len(prep.ts))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -13,10 +14,12 @@ import pandas as pd
 from generator.errors import Location, Problem
 from generator.metrics import trends
 from generator.metrics.aggregates import (
+    PeriodParts,
     PeriodResult,
     cumulative_flow,
     day_ends,
-    period_metrics,
+    period_parts,
+    summarise,
     wip_at,
 )
 from generator.metrics.compare import compare_periods
@@ -24,7 +27,7 @@ from generator.metrics.dora import dora_period, dora_weekly
 from generator.metrics.engine import ItemResult, timeline_at
 from generator.metrics.little import littles_law_check
 from generator.metrics.periods import PeriodSpan, local_date, named_periods, quarters, span
-from generator.metrics.prepare import NAT, Prepared, prepare
+from generator.metrics.prepare import NAT, Prepared, PreparedFacts, prepare, prepared_facts
 from generator.model import StreamConfig, StreamData
 from generator.validate.schema import StreamDef
 
@@ -68,46 +71,52 @@ def buckets(metrics: StreamMetrics, hist: pd.DataFrame, freq: str) -> pd.DataFra
 
 def resolve_as_of(config: StreamConfig, data: StreamData) -> int | None:
     """stream.yaml's as_of (naive: read in the stream's zone), else the latest state event."""
+    return as_of_from(config, int(data.events["ts"].max()) if len(data.events) else None)
+
+
+def as_of_from(config: StreamConfig, latest_event: int | None) -> int | None:
+    """stream.yaml's as_of (naive: read in the stream's zone), else `latest_event`."""
     given = config.definition.as_of
     if given is not None:
         stamp = pd.Timestamp(given)
         stamp = stamp.tz_localize(config.timezone) if stamp.tzinfo is None else stamp
         return int(stamp.tz_convert("UTC").as_unit("ns").value)
-    if len(data.events):
-        return int(data.events["ts"].max())
-    return None
+    return latest_event
+
+
+def nothing_to_compute(config: StreamConfig, at_as_of: bool = False) -> Problem:
+    """W305: the stream has no events, or no items at its as_of."""
+    if at_as_of:
+        return Problem(
+            "W305",
+            "warning",
+            Location(config.yaml_path),
+            "the stream has no items at its as_of",
+            "check as_of and the sources",
+        )
+    return Problem(
+        "W305",
+        "warning",
+        Location(config.yaml_path),
+        "the stream has no events; nothing to compute",
+        "check the stream's sources and their paths",
+    )
 
 
 def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     definition = config.definition
     as_of = resolve_as_of(config, data)
     out = StreamMetrics(config, as_of, None, None)
-    loc = Location(config.yaml_path)
     if as_of is None or (not len(data.events) and not len(data.items)):
-        out.problems.append(
-            Problem(
-                "W305",
-                "warning",
-                loc,
-                "the stream has no events; nothing to compute",
-                "check the stream's sources and their paths",
-            )
-        )
+        out.problems.append(nothing_to_compute(config))
         return out
     prep = prepare(data.events, data.items, definition, config.stage_map)
     result = timeline_at(prep, definition, as_of)
     out.prepared, out.result = prep, result
-    out.problems += _item_problems(config, data, prep, result)
+    facts = prepared_facts(prep)
+    out.problems += _item_problems(config, prep, result, facts)
     if not len(result.items):
-        out.problems.append(
-            Problem(
-                "W305",
-                "warning",
-                loc,
-                "the stream has no items at its as_of",
-                "check as_of and the sources",
-            )
-        )
+        out.problems.append(nothing_to_compute(config, at_as_of=True))
         return out
 
     last_event = _per_item_last(prep)
@@ -115,36 +124,55 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     finished[result.codes] = (result.items["status"] != "in_progress").to_numpy()
     created = np.full(len(prep.items), NAT, dtype=np.int64)
     created[result.codes] = result.items["created"].to_numpy(dtype=np.int64, na_value=NAT)
+    compute = partial(
+        _period,
+        prep,
+        result,
+        definition,
+        last_event=last_event,
+        finished=finished,
+        created=created,
+    )
 
-    computed: dict[tuple[int, int, int], PeriodResult] = {}
-
-    def run(period: PeriodSpan) -> PeriodResult:
-        # a named period that is also a calendar quarter is computed once
-        key = (period.start, period.end, period.as_of)
-        if key not in computed:
-            computed[key] = _period(prep, result, definition, period, last_event, finished, created)
-        known = computed[key]
-        return replace(known, span=period, summary={**known.summary, **period.as_dict()})
-
-    out.period_for = run
     named = named_periods(definition, as_of)
     first = int(result.items["created"].min())
     calendar = quarters(first, as_of, definition.timezone)
     # each distinct span is computed once, two at a time (numpy and Arrow release the GIL); the
     # results do not depend on the order
     distinct = list({(p.start, p.end, p.as_of): p for p in [*named, *calendar]}.values())
+    computed: dict[tuple[int, int, int], PeriodResult] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for period, done in zip(
-            distinct,
-            pool.map(
-                lambda p: _period(prep, result, definition, p, last_event, finished, created),
-                distinct,
-            ),
-            strict=True,
-        ):
+        for period, done in zip(distinct, pool.map(compute, distinct), strict=True):
             computed[(period.start, period.end, period.as_of)] = done
+    ends = daily_ends(definition, first, as_of)
+    daily = daily_counts(result, definition, ends)
+    finish_stream(out, data, facts, len(data.events), computed, compute, named, calendar, daily)
+    return out
+
+
+def finish_stream(
+    out: StreamMetrics,
+    data: StreamData,
+    facts: PreparedFacts,
+    events_read: int,
+    computed: dict[tuple[int, int, int], PeriodResult],
+    compute: Callable[[PeriodSpan], PeriodResult],
+    named: list[PeriodSpan],
+    calendar: list[PeriodSpan],
+    daily: pd.DataFrame,
+) -> None:
+    """Everything after the periods, from `out.prepared` and `out.result` (whichever engine made
+    them): the named periods and quarters, the comparison, Little's law, DORA, quality, the daily
+    series and the history. `computed` holds each span's figures by (start, end, as_of);
+    `compute` makes any other span's (reports)."""
+    config = out.config
+    definition = config.definition
+    prep, result = out.prepared, out.result
+    assert prep is not None and result is not None
+    loc = Location(config.yaml_path)
+    out.period_for = partial(_period_for, computed, compute)
     for period in named:
-        out.periods[period.name] = run(period)
+        out.periods[period.name] = out.period_for(period)
         if out.periods[period.name].summary["lead_time"]["count"] == 0:
             out.problems.append(
                 Problem(
@@ -156,7 +184,7 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
                 )
             )
     for period in calendar:
-        out.quarters[period.name] = run(period)
+        out.quarters[period.name] = out.period_for(period)
     if "baseline" in out.periods and "current" in out.periods:
         out.comparison = compare_periods(
             config.id,
@@ -168,8 +196,8 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     out.littles_law = {name: littles_law_check(p) for name, p in out.periods.items()}
     if data.deployments is not None or data.changes is not None or data.incidents is not None:
         out.dora = _dora(data, out, definition.timezone)
-    out.quality = _quality(prep, result, data)
-    out.daily = _daily(result, definition, first, as_of)
+    out.quality = _quality(prep, result, facts, events_read)
+    out.daily = daily
     out.history = trends.history(out.quarters, prep.item_dtype)
     # the quarters' item rows live on in the history; keep only their figures (a third of the memory at 1M items)
     out.quarters = {
@@ -178,7 +206,20 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     out.buckets = {
         freq: trends.per_bucket(out.history, definition.timezone, freq) for freq in ("W", "M")
     }
-    return out
+
+
+def _period_for(
+    computed: dict[tuple[int, int, int], PeriodResult],
+    compute: Callable[[PeriodSpan], PeriodResult],
+    period: PeriodSpan,
+) -> PeriodResult:
+    """A span's figures: computed once per (start, end, as_of), labelled as asked (a named period
+    that is also a calendar quarter is computed once)."""
+    key = (period.start, period.end, period.as_of)
+    if key not in computed:
+        computed[key] = compute(period)
+    known = computed[key]
+    return replace(known, span=period, summary={**known.summary, **period.as_dict()})
 
 
 def _dora(data: StreamData, out: StreamMetrics, timezone: str) -> dict[str, Any]:
@@ -211,32 +252,62 @@ def _period(
     result: ItemResult,
     definition: StreamDef,
     span: PeriodSpan,
+    *,
     last_event: np.ndarray,
     finished: np.ndarray,
     created: np.ndarray,
 ) -> PeriodResult:
     """A period's figures from the events up to its as_of, for the items that can matter to it:
     those with events at or after its start, created in it, or never finished."""
+    return summarise(
+        period_parts_at(prep, result, definition, span, last_event, finished, created),
+        span,
+        definition,
+        prep.items,
+    )
+
+
+def period_parts_at(
+    prep: Prepared,
+    result: ItemResult,
+    definition: StreamDef,
+    span: PeriodSpan,
+    last_event: np.ndarray,
+    finished: np.ndarray,
+    created: np.ndarray,
+    actors_from: int | None = None,
+) -> PeriodParts:
+    """A period's parts as of its own end, for the items that can matter to it (see _period).
+    `actors_from`: the stream's first actor instant, when `prep` holds only some of its items."""
     if span.as_of == result.as_of:
         # items outside the subset ended before the period with no later events: they add nothing to it
-        return period_metrics(result, span, definition)
+        return period_parts(result, span, definition)
     relevant = (last_event >= span.start) | ~finished | (created >= span.start)
-    res = timeline_at(prep, definition, span.as_of, subset=relevant)
-    return period_metrics(res, span, definition)
+    res = timeline_at(prep, definition, span.as_of, subset=relevant, actors_from=actors_from)
+    return period_parts(res, span, definition)
 
 
-def _daily(result: ItemResult, definition: StreamDef, first: int, as_of: int) -> pd.DataFrame:
-    """WIP and cumulative flow at every local midnight from the first item to as_of.
-
-    Both depend only on events up to each instant, so the full result gives them exactly.
-    """
+def daily_ends(definition: StreamDef, first: int, as_of: int) -> np.ndarray:
+    """Every local midnight from the first item's day to as_of."""
     tz = definition.timezone
     first_day, last_day = local_date(first, tz), local_date(as_of, tz)
-    whole = span("history", "history", first_day, last_day, tz, as_of)
-    ends = day_ends(whole, tz)
+    return day_ends(span("history", "history", first_day, last_day, tz, as_of), tz)
+
+
+def daily_counts(result: ItemResult, definition: StreamDef, ends: np.ndarray) -> pd.DataFrame:
+    """WIP and cumulative flow at each of `ends` (day_end, wip, one column per stage).
+
+    Both depend only on events up to each instant, so the full result gives them exactly; both
+    are counts of items, so they add up over disjoint sets of items.
+    """
     frame = cumulative_flow(result, definition, ends)
     frame.insert(1, "wip", wip_at(result, definition, ends))
     return frame
+
+
+def per_item_last(prep: Prepared) -> np.ndarray:
+    """Each item's last event instant (NAT without events)."""
+    return _per_item_last(prep)
 
 
 def _per_item_last(prep: Prepared) -> np.ndarray:
@@ -252,7 +323,7 @@ def _max_sorted(out: np.ndarray, prep: Prepared) -> None:
 
 
 def _item_problems(
-    config: StreamConfig, data: StreamData, prep: Prepared, result: ItemResult
+    config: StreamConfig, prep: Prepared, result: ItemResult, facts: PreparedFacts
 ) -> list[Problem]:
     out: list[Problem] = []
     stages = {s.id for s in config.stages}
@@ -307,8 +378,7 @@ def _item_problems(
                 count=len(before) - 20,
             )
         )
-    has_events = np.zeros(len(prep.items), dtype=bool)
-    has_events[prep.item] = True
+    has_events = facts.has_events
     no_events = prep.items.loc[~has_events, "item_id"]
     for item_id in no_events.head(20):
         out.append(
@@ -331,9 +401,7 @@ def _item_problems(
                 count=len(no_events) - 20,
             )
         )
-    mapped = np.zeros(len(prep.items), dtype=bool)
-    mapped[prep.item[prep.stage >= 0]] = True
-    never = prep.items.loc[has_events & ~mapped, "item_id"]
+    never = prep.items.loc[has_events & ~facts.mapped, "item_id"]
     for item_id in never.head(20):
         out.append(
             Problem(
@@ -377,11 +445,13 @@ def _item_problems(
                 count=result.ignored_created_after,
             )
         )
-    _ = stages, data
+    _ = stages
     return out
 
 
-def _quality(prep: Prepared, result: ItemResult, data: StreamData) -> dict[str, Any]:
+def _quality(
+    prep: Prepared, result: ItemResult, facts: PreparedFacts, events_read: int
+) -> dict[str, Any]:
     items = result.items
     n = len(items)
 
@@ -390,8 +460,8 @@ def _quality(prep: Prepared, result: ItemResult, data: StreamData) -> dict[str, 
 
     return {
         "items": n,
-        "events": len(data.events),
-        "events_used": len(prep.ts),
+        "events": events_read,
+        "events_used": facts.events_used,
         "duplicates": prep.duplicates,
         "excluded_items": prep.excluded_items,
         "with_commitment": share(items["committed"].notna()),

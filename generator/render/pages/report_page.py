@@ -22,7 +22,7 @@ from generator.charts.theme import SERIES, layout, text
 from generator.metrics import trends
 from generator.metrics.aggregates import PeriodResult
 from generator.metrics.compare import compare_periods
-from generator.metrics.periods import PeriodSpan, local_midnight, span
+from generator.metrics.periods import PeriodSpan, local_midnight, report_period
 from generator.metrics.stream import StreamMetrics
 from generator.render.charts_view import chart_view
 from generator.render.format import duration, instant, number, percent
@@ -41,23 +41,8 @@ COUNT_METRICS = {"count", "items_through", "wip_now", "wip_mean"}
 def report_span(metrics: StreamMetrics, report: ReportDef) -> PeriodSpan:
     """The report's period: a named period of stream.yaml, or its own start/end; cut at its as_of."""
     assert metrics.as_of is not None
-    d = metrics.config.definition
-    front = report.front
-    as_of = metrics.as_of
-    if front.as_of is not None:
-        stamp = pd.Timestamp(front.as_of)
-        stamp = stamp.tz_localize(d.timezone) if stamp.tzinfo is None else stamp
-        as_of = min(as_of, int(stamp.tz_convert("UTC").as_unit("ns").value))
-    if front.period:
-        named = metrics.periods[front.period].span
-        first, last, label = named.first_day, named.last_day, front.label or named.label
-    elif front.start and front.end:
-        first, last = front.start, front.end
-        label = front.label or f"{first:%-d %b %Y} – {last:%-d %b %Y}"
-    else:
-        named = metrics.periods["current"].span
-        first, last, label = named.first_day, named.last_day, front.label or named.label
-    return span(f"report-{report.slug}", label, first, last, d.timezone, as_of)
+    named = {name: p.span for name, p in metrics.periods.items()}
+    return report_period(metrics.config.definition, metrics.as_of, named, report)
 
 
 def _metric_value(summary: dict[str, Any], path: str) -> tuple[Any, str]:
