@@ -40,6 +40,7 @@ class Visit:
     charts: int = 0
     charts_drawn: int = 0
     undrawn: list[str] = field(default_factory=list)
+    accessibility: list[str] = field(default_factory=list)  # axe-core's serious and critical findings
 
     def problems(self) -> list[str]:
         return self.console_errors + self.page_errors + self.failed_requests + self.bad_responses
@@ -64,6 +65,23 @@ def draw_every_chart(page: Any, visit: Visit) -> None:
             visit.charts_drawn += 1
         except Exception:
             visit.undrawn.append(chart.get_attribute("data-spec") or f"chart #{i}")
+
+
+AXE_IMPACTS = ("serious", "critical")
+
+
+def axe_findings(page: Any) -> list[str]:
+    """axe-core (the copy bundled with axe-playwright-python) over the page as drawn: one line per
+    serious or critical violation and element, e.g. "color-contrast: .kind-wait (contrast 2.9)"."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page).response
+    return [
+        f"{v['id']} ({v['impact']}): {' '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1].strip()}"
+        for v in results["violations"]
+        if v["impact"] in AXE_IMPACTS
+        for node in v["nodes"]
+    ]
 
 
 def open_page(context: Any, url: str) -> tuple[Any, Visit]:
@@ -109,6 +127,7 @@ def crawl(context: Any, example_url: str) -> Crawl:
         page, visit = open_page(context, url)
         draw_every_chart(page, visit)
         visit.links = page.eval_on_selector_all("a[href]", LINKS_JS)
+        visit.accessibility = axe_findings(page)
         page.close()
         visits[url[len(example_url):]] = visit
         for link in visit.links:
@@ -136,6 +155,22 @@ def test_every_chart_draws(crawl: Crawl) -> None:
     assert not undrawn, undrawn
     assert crawl.visits["streams/development/trends/"].charts >= 10
     assert sum(v.charts_drawn for v in crawl.visits.values()) >= 20
+
+
+def test_no_serious_accessibility_violations(crawl: Crawl) -> None:
+    """axe-core on every page of the example site, charts drawn: no serious or critical violation."""
+    found = {path: v.accessibility for path, v in crawl.visits.items() if v.accessibility}
+    assert not found, "\n".join(f"{path}: {line}" for path, lines in found.items() for line in lines[:5])
+
+
+def test_axe_finds_what_it_should(context: Any) -> None:
+    """The check itself works: a page with a known contrast failure and an unlabelled image is flagged."""
+    page = context.new_page()
+    page.set_content('<html lang="en"><title>t</title><main><p style="color:#ccc;background:#fff">faint</p><img src="x.png"></main></html>')
+    found = axe_findings(page)
+    page.close()
+    assert any(line.startswith("color-contrast") for line in found), found
+    assert any(line.startswith("image-alt") for line in found), found
 
 
 def test_missing_pages_get_the_404_page(context: Any, example_url: str) -> None:

@@ -131,7 +131,7 @@ def root(model: MapModel) -> ET.Element:
 
 def test_svg_is_well_formed_responsive_and_labelled(root: ET.Element) -> None:
     assert root.tag == f"{SVG}svg"
-    assert root.get("width") == "100%" and root.get("role") == "img"
+    assert root.get("width") == "100%" and root.get("role") == "group" and root.get("aria-roledescription") == "value stream map"
     assert re.fullmatch(r"0 0 1200 \d+", root.get("viewBox", ""))
     ids = {el.get("id") for el in root.iter()}
     labelled = root.get("aria-labelledby", "").split()
@@ -345,7 +345,22 @@ def test_baseline_values_signs_and_verdicts_never_colour_alone(root: ET.Element)
         assert any(w in text for w in words), text
     summary = " ".join(texts(groups(root, "vsm-summary")[0]))
     assert "was 17.0 d ▼ improved" in summary  # lead time median, comparison says improved
-    assert "no significant change" in summary  # lead time p85
+    # lead time p85 did not change significantly: not in the box, but in its hover/focus detail
+    assert "no significant change" not in summary
+    detail = groups(root, "vsm-summary")[0].find(f"{SVG}title")
+    assert detail is not None
+    assert re.search(r"Lead time, p85 29\.5\sd \(was [0-9.]+\sd [▲▼=], no significant change\)", detail.text or "")
+
+
+def test_boxes_show_a_baseline_only_where_the_change_is_significant(root: ET.Element) -> None:
+    """Each 'was ...' line drawn in a box ends with a supported verdict (or wraps onto one)."""
+    # the boxes' own text, not the focus panels (g.vsm-tip), which repeat the hover detail
+    boxes = groups(root, "vsm-cell") + groups(root, "vsm-summary")
+    lines = ["".join(t.itertext()) for g in boxes for t in g.iter(f"{SVG}text")]
+    shown = [" ".join(lines[i : i + 2]) for i, line in enumerate(lines) if line.startswith("was ")]
+    assert len(shown) >= 3
+    assert all(re.search(r"\b(improved|worse)\b", text) for text in shown), shown
+    assert not any("no significant change" in line or "not enough data" in line for line in lines)
 
 
 def test_without_a_baseline_there_is_no_was() -> None:

@@ -66,9 +66,11 @@ def render_markdown(text: str, *, shift_headings: bool = True) -> str:
             html = html.replace(f"<h{level}", f"<h{level + 1}").replace(
                 f"</h{level}>", f"</h{level + 1}>"
             )
-    return nh3.clean(
+    clean = nh3.clean(
         html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES, link_rel="noopener noreferrer"
     )
+    # a code block scrolls sideways: keyboard users must be able to focus it to scroll it
+    return clean.replace("<pre>", '<pre tabindex="0">')
 
 
 def render_inline(text: str) -> str:

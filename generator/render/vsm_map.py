@@ -562,13 +562,19 @@ def _figure_lines(f: Figure, inner: float, value: str | None = None) -> list[Lin
         out = [Line(t, lcls="vsm-muted") for t in wrap(f.label, inner, FIG)] + [
             Line(right=t, rcls="vsm-value") for t in wrap(shown, inner, FIG, True)
         ]
-    text, cls = change_text(f)
+    text, cls = change_text(f) if is_significant(f) else ("", "")
     out += (
         [Line(right=t, rcls=cls, size=SMALL, lh=SMALL_LH) for t in wrap(text, inner, SMALL)]
         if text
         else []
     )
     return out
+
+
+def is_significant(f: Figure) -> bool:
+    """Whether the box shows the figure's baseline: only a change its own test supports (improved or
+    worse). Every other baseline value is in the hover/focus detail and the table after the map."""
+    return f.verdict in ("improved", "worse")
 
 
 def _wip_lines(model: MapModel, s: MapStage, inner: float) -> tuple[list[Line], str]:
@@ -591,10 +597,19 @@ def _wip_lines(model: MapModel, s: MapStage, inner: float) -> tuple[list[Line], 
 def _title(heading: str, figs: Sequence[Figure], extra: Sequence[str] = ()) -> str:
     parts = (
         [heading]
-        + [f"{f.label} {fmt(f.value, f.unit)}: {f.definition}" for f in figs]
+        + [f"{f.label} {fmt(f.value, f.unit)}{_was(f)}: {f.definition}" for f in figs]
         + list(extra)
     )
     return "\n".join(clean(p) for p in parts)
+
+
+def _was(f: Figure) -> str:
+    """' (was 4.1 d ▼, no significant change)': the baseline in the hover detail, '' without one."""
+    if not f.has_baseline:
+        return ""
+    was, sign, verdict = change_parts(f)
+    shown = " ".join(t for t in (f"was {was}", sign) if t)
+    return f" ({shown}{', ' + verdict if verdict else ''})"
 
 
 def _top_lines(model: MapModel, key: str, inner: float) -> list[Line]:
@@ -950,7 +965,7 @@ def _header(model: MapModel, body: list[str], y: float) -> float:
     ]
     lines = [Line(t, lcls="vsm-sub") for t in wrap(" · ".join(parts), W - 2 * M, FIG)]
     if model.baseline_label:
-        note = f"Baseline: {model.baseline_label}. Beside each figure: 'was' and the baseline value, ▲ higher or ▼ lower than it, and the comparison's verdict where it has one."
+        note = f"Baseline: {model.baseline_label}. Under a figure that changed significantly: 'was', the baseline value, ▲ higher or ▼ lower, and the verdict; every baseline value is in the hover/focus detail and the table."
         lines += [
             Line(t, lcls="vsm-sub", size=SMALL, lh=SMALL_LH) for t in wrap(note, W - 2 * M, SMALL)
         ]
@@ -1414,7 +1429,7 @@ def render_map(model: MapModel, *, id_prefix: str = "vsm") -> str:
     )
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="vsm-map" id="{p}" viewBox="0 0 {W} {height}" width="100%" '
-        f'role="img" aria-labelledby="{p}-title {p}-desc" preserveAspectRatio="xMidYMin meet">'
+        f'role="group" aria-roledescription="value stream map" aria-labelledby="{p}-title {p}-desc" preserveAspectRatio="xMidYMin meet">'
         f'<title id="{p}-title">{_e(f"Value stream map: {model.stream_name}, {model.period_label}")}</title>'
         f'<desc id="{p}-desc">{_e(desc)}</desc><style>{STYLE}{focus_css}</style><defs>'
         f'<marker id="{p}-flow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path class="vsm-head-flow" d="M0,0L10,5L0,10z"/></marker>'
