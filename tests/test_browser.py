@@ -154,6 +154,10 @@ def test_every_chart_draws(crawl: Crawl) -> None:
     undrawn = {path: v.undrawn for path, v in crawl.visits.items() if v.undrawn}
     assert not undrawn, undrawn
     assert crawl.visits["streams/development/trends/"].charts >= 10
+    # the forecast page: when, how many, two back-tests, the SLE per month and aging by risk
+    for stream in ("development", "support"):
+        visit = crawl.visits[f"streams/{stream}/forecast/"]
+        assert visit.charts >= 6 and visit.charts_drawn == visit.charts, (stream, visit)
     assert sum(v.charts_drawn for v in crawl.visits.values()) >= 20
 
 
@@ -305,7 +309,7 @@ def test_stream_page_shows_the_value_stream_map(context: Any, example_url: str) 
     assert visit.problems() == []
 
 
-@pytest.mark.parametrize(("path", "name"), [("", "home"), ("streams/development/", "development-map"), ("streams/development/trends/", "development-trends")])
+@pytest.mark.parametrize(("path", "name"), [("", "home"), ("streams/development/", "development-map"), ("streams/development/trends/", "development-trends"), ("streams/development/forecast/", "development-forecast")])
 def test_screenshots(context: Any, example_url: str, path: str, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page, visit = open_page(context, example_url + path)
@@ -332,5 +336,20 @@ def test_home_fits_a_phone(browser: Any, example_url: str) -> None:
         )
         assert width <= PHONE["width"] + 1, f"home is {width}px wide at {PHONE['width']}px: {wide}"
         assert visit.problems() == []
+    finally:
+        ctx.close()
+
+
+def test_forecast_page_fits_a_phone(browser: Any, example_url: str) -> None:
+    """At 390px the forecast page scrolls vertically only: the assumptions fall under each chart."""
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    try:
+        page, visit = open_page(ctx, example_url + "streams/development/forecast/")
+        draw_every_chart(page, visit)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "development-forecast-phone.png"), full_page=True)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"] + 1, f"the forecast page is {width}px wide at {PHONE['width']}px"
+        assert visit.undrawn == [] and visit.problems() == []
     finally:
         ctx.close()

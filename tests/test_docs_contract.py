@@ -226,6 +226,7 @@ NAMED = (
     ("periods", "*", "hand_offs", "by_stage"),
     ("quarters", "*", "hand_offs", "by_stage"),
     ("quality", "skipped"),
+    ("forecast", "sle", "periods"),
 )
 
 

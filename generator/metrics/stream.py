@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from generator.errors import Location, Problem
+from generator.forecast.plan import Forecast, forecast_stream
 from generator.metrics import trends
 from generator.metrics.aggregates import (
     PeriodParts,
@@ -61,6 +62,7 @@ class StreamMetrics:
     period_for: Callable[[PeriodSpan], PeriodResult] | None = (
         None  # figures of any other span (reports)
     )
+    forecast: Forecast | None = None  # forecasts, back-tests and the SLE (generator/forecast/)
 
 
 def buckets(metrics: StreamMetrics, hist: pd.DataFrame, freq: str) -> pd.DataFrame:
@@ -206,6 +208,10 @@ def finish_stream(
     out.buckets = {
         freq: trends.per_bucket(out.history, definition.timezone, freq) for freq in ("W", "M")
     }
+    out.forecast = forecast_stream(
+        config.id, definition, config.yaml_path, result, out.periods, out.history, result.as_of
+    )
+    out.problems += out.forecast.problems
 
 
 def _period_for(

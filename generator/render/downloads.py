@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generator.forecast.document import forecast_document
 from generator.load.timestamps import format_utc, utc_text
 from generator.metrics.aggregates import PeriodResult
 from generator.metrics.periods import DAY_NS
@@ -124,9 +125,17 @@ def metrics_document(metrics: StreamMetrics) -> dict[str, Any]:
         "comparison": metrics.comparison,
         "littles_law": metrics.littles_law,
         "dora": _dora_json(metrics.dora) if metrics.dora else None,
+        "forecast": _forecast_json(metrics),
         "quality": metrics.quality,
         "problems": [p.as_dict() for p in metrics.problems],
     }
+
+
+def _forecast_json(metrics: StreamMetrics) -> dict[str, Any] | None:
+    if metrics.forecast is None:
+        return None
+    current = metrics.periods.get("current")
+    return forecast_document(metrics.forecast, current.span.label if current else None)
 
 
 def _dora_json(dora: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from generator.render.env import TEMPLATES, make_env
 from generator.render.pages import (
     compare_page,
     dora_page,
+    forecast_page,
     groups_page,
     home,
     items_page,
@@ -130,6 +131,8 @@ def stream_nav(metrics: StreamMetrics) -> dict[str, Any]:
     pages = [("overview", "Map", base)]
     if metrics.result is not None:
         pages += [("trends", "Trends", base + "trends/")]
+        if metrics.forecast is not None:
+            pages += [("forecast", "Forecast", base + "forecast/")]
         if metrics.comparison:
             pages += [("compare", "Baseline vs current", base + "compare/")]
         if metrics.dora:
@@ -175,6 +178,8 @@ def render_site(
         stream_page.render(ctx, metrics, root, nav, reports)
         if metrics.result is not None:
             trends_page.render(ctx, metrics, nav)
+            if metrics.forecast is not None:
+                forecast_page.render(ctx, metrics, nav)
             items_page.render(ctx, metrics, nav)
             if metrics.comparison:
                 compare_page.render(ctx, metrics, nav)

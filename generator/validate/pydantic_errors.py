@@ -63,6 +63,29 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+TYPE_TAGS = ("str", "int", "float", "date", "datetime", "tuple[str, ...]")
+
+
+def _field_path(model: type[BaseModel], loc: tuple[Any, ...]) -> PathKey:
+    """pydantic's error location without the tags it adds for union members and validators
+    ('date', 'function-after[...]'), walking the model so that a field named like a tag stays."""
+    out: list[str | int] = []
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            out.append(part)
+            continue
+        is_model = isinstance(current, type) and issubclass(current, BaseModel)
+        if is_model and part in current.model_fields:
+            out.append(part)
+            current = _inner_model(current.model_fields[part].annotation)
+        elif part.startswith(("function-", "constrained-")) or part in TYPE_TAGS:
+            continue
+        else:  # a key of a mapping (a period's name, a type in item_types)
+            out.append(part)
+    return tuple(out)
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -73,16 +96,7 @@ def problems_from(
 ) -> list[Problem]:
     out: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(
-            p
-            for p in err["loc"]
-            if not (isinstance(p, str) and p.startswith(("function-", "constrained-")))
-        )
-        loc = tuple(
-            p
-            for p in loc
-            if p not in ("str", "int", "float", "date", "datetime", "tuple[str, ...]")
-        )
+        loc = _field_path(model, err["loc"])
         full = (*prefix, *loc)
         kind = err["type"]
         where = dotted(full)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from generator.errors import Problem
 from generator.load.yaml_doc import YamlDoc
 from generator.model import normalize_state
+from generator.validate.forecast_rules import check_forecast
 from generator.validate.schema import StreamDef
 
 
@@ -20,6 +21,7 @@ def check_rules(d: StreamDef, doc: YamlDoc) -> list[Problem]:
     out += _timezone(d, doc)
     out += _periods(d, doc)
     out += _events(d, doc)
+    out += check_forecast(d, doc)
     return out
 
 

@@ -73,6 +73,50 @@ class ProcessEvent(Strict):
     stage: str | None = None
 
 
+class HowMany(Strict):
+    """One "how many items by this date" forecast: a date, or a horizon in weeks or days."""
+
+    date: dt.date | None = None
+    weeks: Annotated[int, Field(gt=0, le=156)] | None = None
+    days: Annotated[int, Field(gt=0, le=1096)] | None = None
+    label: str | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_only(cls, value: object) -> object:
+        if isinstance(value, dt.datetime):
+            raise ValueError("expected a date (YYYY-MM-DD), got a date and time")
+        return value
+
+
+ForecastScope = Literal["committed", "all"]
+
+
+class WhenDone(Strict):
+    """One "when will N items be done" forecast: N, or the open items of a scope at as_of."""
+
+    items: Annotated[int, Field(gt=0, le=10_000_000)] | None = None
+    scope: ForecastScope | None = None  # None: "committed" (unless items is given)
+    label: str | None = None
+
+
+class Backtest(Strict):
+    every_days: Annotated[int, Field(ge=1, le=182)] = 14
+    horizon_days: Annotated[int, Field(ge=1, le=365)] = 28
+    trials: Annotated[int, Field(ge=100, le=100_000)] = 1_000
+
+
+class ForecastDef(Strict):
+    """`forecast:` in stream.yaml (docs/forecast.md); every key optional."""
+
+    window_weeks: Annotated[int, Field(ge=2, le=104)] = 12
+    trials: Annotated[int, Field(ge=100, le=100_000)] = 10_000
+    how_many: tuple[HowMany, ...] = (HowMany(weeks=4),)
+    when: tuple[WhenDone, ...] = (WhenDone(),)
+    sle_days: Annotated[float, Field(gt=0)] | None = None
+    backtest: Backtest = Backtest()
+
+
 class StreamDef(Strict):
     """One validated streams/<id>/stream.yaml."""
 
@@ -91,6 +135,7 @@ class StreamDef(Strict):
     periods: dict[Annotated[str, Field(pattern=ID_PATTERN)], Period] = Field(default_factory=dict)
     targets: Targets = Targets()
     events: tuple[ProcessEvent, ...] = ()
+    forecast: ForecastDef = ForecastDef()
 
     @field_validator("as_of", mode="before")
     @classmethod
