@@ -107,7 +107,7 @@ TAIL = """
 # blocked:
 #   states: [Blocked]                 # blocked time, counted in the stage the item is in
 
-item_types:                           # tracker type -> flow type (feature, defect, risk, debt)
+item_types:                           # tracker type -> flow type (feature, defect, risk, debt, other)
   Story: feature
   Bug: defect
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import Problem
+from generator.validate.schema import FLOW_TYPES
 from generator.validate.stream import load_project
 
 FOUNDATION = Path(__file__).resolve().parent / "data" / "foundation"
@@ -373,3 +374,29 @@ def test_spec_example_with_every_optional_key_loads(tmp_path: Path) -> None:
     )
     assert d.targets.lead_time_p85_days == 30 and d.targets.flow_efficiency == 0.25
     assert d.events[0].stage == "review-queue"
+
+
+def test_item_types_may_map_a_tracker_type_to_other(tmp_path: Path) -> None:
+    """`other` is one of the five flow types (METRICS.md flow distribution): mapping a tracker
+    type to it explicitly is accepted, and an item of that type counts as `other`, like an
+    unlisted type. Before, `{Task: other}` was rejected with E104."""
+    from generator.metrics.prepare import prepare
+    from generator.sources.collect import read_stream
+
+    root = make_project(tmp_path / "proj", BASE + "item_types:\n  Task: other\n  Story: feature\n")
+    stream = root / "streams" / "demo"
+    (stream / "data" / "items.csv").write_text("item_id,type\nA-1,Task\nA-2,Story\nA-3,Bug\n")
+    text = (stream / "stream.yaml").read_text().replace(
+        "    path: data/events.csv\n",
+        "    path: data/events.csv\n  - kind: items-csv\n    path: data/items.csv\n",
+    )
+    (stream / "stream.yaml").write_text(text)
+    project, problems = load_project(root)
+    assert problems == [], [p.format() for p in problems]
+    (config,) = project.streams
+    assert config.definition.item_types == {"Task": "other", "Story": "feature"}
+    data = read_stream(root, config)
+    prep = prepare(data.events, data.items, config.definition, config.stage_map)
+    flows = dict(zip(prep.items["item_id"].astype(str), prep.items["flow"], strict=True))
+    # Task -> other (listed), Story -> feature (listed), Bug -> other (not listed)
+    assert {k: FLOW_TYPES[v] for k, v in flows.items()} == {"A-1": "other", "A-2": "feature", "A-3": "other"}

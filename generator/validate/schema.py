@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 STREAM_ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-FlowType = Literal["feature", "defect", "risk", "debt"]
+FlowType = Literal["feature", "defect", "risk", "debt", "other"]
 FLOW_TYPES: tuple[str, ...] = ("feature", "defect", "risk", "debt", "other")
 StageKind = Literal["wait", "active", "done", "cancelled"]
 
