@@ -28,8 +28,9 @@ Choices where the spec leaves room (each has a case in test_reference_cases.py):
   every other item (cancelled ones included; see HAND_OFFS_CANCELLED_END).
   `None` for every item when no row up to as_of (of any item) has a non-empty
   actor (rows after as_of are ignored for this too).
-* %C&A: a move back counts against s only when it comes after the visit that
-  first entered s (the move that enters s for the first time does not count).
+* %C&A: a move back from a stage after s counts against s when it lands in s
+  (even when that is the item's first entry into s: it was sent back to s), or
+  when it lands before s after the item first entered s.
 * An item with a given `created` and no events up to as_of is kept: it sits in
   `unmapped` from created to as_of.
 """
@@ -425,7 +426,9 @@ def reference_pct_ca(
                 continue
             visited[stage_id] += 1
             ok = True
-            for i in range(first + 1, len(mapped)):
+            # the move into the first visit counts too when it comes from after s (sent back
+            # to s); moves that land before s count only once s was entered
+            for i in range(max(first, 1), len(mapped)):
                 before = stage_index(stream, mapped[i - 1].stage)
                 here = stage_index(stream, mapped[i].stage)
                 if before > s and here <= s:

@@ -697,12 +697,13 @@ PCT_CA_CASES: list[PctCase] = [
         # dev (visited by CA1, CA2, CA3, CA4, CA5, CA7; CA6's dev has zero length):
         #   CA1 clean; CA2 review -> dev after entering dev: not clean; CA3 done -> dev:
         #   not clean; CA4 dev -> (unmapped) -> backlog: a move back, but from dev
-        #   itself, not from a stage after dev: clean; CA5 review -> dev is its *first*
-        #   entry to dev (DECISION: not "after first entering"): clean; CA7
-        #   review-queue (a wait stage after dev) -> dev: not clean. 3 / 6 = 0.5.
+        #   itself, not from a stage after dev: clean; CA5 review -> dev is its first
+        #   entry to dev, but it was sent back to dev from a later stage: not clean; CA7
+        #   review-queue (a wait stage after dev) -> dev: not clean. 2 / 6 = 1/3.
         # review (visited by CA1, CA2, CA3, CA5, CA6, CA7): only CA3 (done -> dev,
-        #   from after review to before it) is not clean: 5 / 6.
-        # rolled: 0.5 * 5/6 = 5/12.
+        #   from after review to before it) is not clean: 5 / 6 (CA5's review -> dev
+        #   comes from review itself).
+        # rolled: 1/3 * 5/6 = 5/18.
         "percent complete and accurate",
         rows(ev("CA1", 0, "To Do"), ev("CA1", 1, "In Progress"), ev("CA1", 2, "In Review"),
              ev("CA1", 3, "Done"),
@@ -720,8 +721,8 @@ PCT_CA_CASES: list[PctCase] = [
              ev("CA7", 0, "In Progress"), ev("CA7", 1, "Ready for Review"),
              ev("CA7", 2, "In Progress"), ev("CA7", 3, "In Review"), ev("CA7", 4, "Done")),
         ["CA1", "CA2", "CA3", "CA4", "CA5", "CA6", "CA7"],
-        {"dev": 0.5, "review": 5 / 6},
-        5 / 12,
+        {"dev": 1 / 3, "review": 5 / 6},
+        5 / 18,
     ),
     PctCase(
         # Q1 clean; Q2 review-queue -> dev: not clean -> dev 1/2. Nobody visited

@@ -403,7 +403,13 @@ def _pct_ca_flags(
     stages: tuple[Any, ...],
     n_items: int,
 ) -> np.ndarray:
-    """item x stage: no move back from after the stage to it or before it, after first entering it."""
+    """item x stage: no move back from a stage after it to it or to a stage before it, from the
+    first entry into it on.
+
+    A move back that lands in the stage counts even when it is the item's first entry (the item
+    was sent back to it from later in the stream); one that lands before the stage counts only
+    after the item first entered it (docs/metrics.md, %C&A).
+    """
     ok = np.ones((n_items, len(stages)), dtype=bool)
     mb = np.flatnonzero(moved)
     if not len(mb):
@@ -413,7 +419,8 @@ def _pct_ca_flags(
         if stage.kind != "active":
             continue
         entered = first_entry[mb_item, j]
-        hit = (mb_from > j) & (mb_to <= j) & (entered != NAT) & (mb_at > entered)
+        after_entry = (entered != NAT) & (mb_at > entered)
+        hit = (mb_from > j) & ((mb_to == j) | ((mb_to < j) & after_entry))
         ok[mb_item[hit], j] = False
     return ok
 
