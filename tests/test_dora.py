@@ -143,30 +143,34 @@ def test_inputs_are_not_modified() -> None:
 
 
 def test_levels_of_each_measure_at_their_boundaries() -> None:
+    """The ranges of the 2024 report's table (p. 13), as survey answers: a value matches the
+    clusters whose range holds it, none where no cluster's range does."""
     assert dora.level_deployment_frequency(1.01) == ["elite"]
     assert dora.level_deployment_frequency(1.0) == ["high"]  # once a day is the top of "between once per day and once per week"
     assert dora.level_deployment_frequency(1 / 7) == ["high"]
     assert dora.level_deployment_frequency(1 / 7.01) == ["medium"]
     assert dora.level_deployment_frequency(1 / MONTH_DAYS) == ["medium"]
     assert dora.level_deployment_frequency(1 / 31) == ["low"]
-    assert dora.level_deployment_frequency(0.0) == ["low"]
+    assert dora.level_deployment_frequency(1 / (365.25 / 2)) == ["low"]  # once every six months
+    assert dora.level_deployment_frequency(1 / 183) == []  # fewer: no 2024 cluster deploys that rarely
+    assert dora.level_deployment_frequency(0.0) == []
     assert dora.level_lead_time(0.99) == ["elite"]
     assert dora.level_lead_time(1.0) == ["high"]
     assert dora.level_lead_time(7.0) == ["high"]
     assert dora.level_lead_time(7.01) == ["medium"]
     assert dora.level_lead_time(MONTH_DAYS) == ["medium"]
     assert dora.level_lead_time(31.0) == ["low"]
-    assert dora.level_change_failure_rate(0.0) == ["elite"]
-    assert dora.level_change_failure_rate(0.075) == ["elite"]
-    assert dora.level_change_failure_rate(0.08) == ["medium"]  # 2024: medium's 10% is nearer than high's 20%
-    assert dora.level_change_failure_rate(0.15) == ["medium"]
-    assert dora.level_change_failure_rate(0.16) == ["high"]
-    assert dora.level_change_failure_rate(0.30) == ["high"]
-    assert dora.level_change_failure_rate(0.31) == ["low"]
+    assert dora.level_lead_time(182.6) == ["low"]
+    assert dora.level_lead_time(183.0) == []  # over six months: beyond the low cluster's range
     assert dora.level_recovery(59 / 60 / 24) == ["elite"]
     assert dora.level_recovery(1 / 24) == ["high", "medium"]
     assert dora.level_recovery(0.99) == ["high", "medium"]
-    assert dora.level_recovery(1.0) == ["low"]
+    assert dora.level_recovery(1.0) == []  # one day to one week: no 2024 cluster (was "low" before)
+    assert dora.level_recovery(6.99) == []
+    assert dora.level_recovery(7.0) == ["low"]
+    assert dora.level_recovery(MONTH_DAYS) == ["low"]
+    assert dora.level_recovery(31.0) == []  # over a month: no 2024 cluster
+    assert not hasattr(dora, "level_change_failure_rate")  # the report gives no thresholds for it
 
 
 def test_overall_level_is_the_cluster_most_measures_match() -> None:
@@ -184,9 +188,26 @@ def test_overall_level_is_the_cluster_most_measures_match() -> None:
 
 def test_level_of_a_period() -> None:
     level = dora_period(DEPLOYS, None, None, d(0), d(14))["level"]
-    # 2/week -> high; CFR 60% -> low; no lead time, no incidents: two votes, a tie -> low
-    assert level["by_metric"] == {"deployment_frequency": ["high"], "lead_time": None, "change_failure_rate": ["low"], "recovery_time": None}
-    assert level["overall"] == "low"
+    # 2/week -> high; CFR 60%: no level (the report gives no thresholds); no lead time, no
+    # incidents: one vote -> high
+    assert level["by_metric"] == {"deployment_frequency": ["high"], "lead_time": None, "change_failure_rate": [], "recovery_time": None}
+    assert level["overall"] == "high"
+    assert list(level["notes"]) == ["change_failure_rate"] and "no thresholds" in level["notes"]["change_failure_rate"]
+    assert "p. 13" in level["source"]
+
+
+def test_recovery_level_uses_failed_deployment_recovery_only() -> None:
+    """The 2024 report's measure is failed deployment recovery time; time to restore (from an
+    incident's opening, for incidents that name no deployment) has no 2024 cluster."""
+    incidents = pd.DataFrame({"incident_id": ["i1"], "opened": [d(8.5)], "resolved": pd.array([d(8.6)], dtype="Int64"),
+                              "deploy_id": pd.array([pd.NA], dtype="string")})
+    result = dora_period(DEPLOYS, None, incidents, d(0), d(14))
+    assert result["time_to_restore"]["p50_days"] == pytest.approx(0.1)
+    assert result["level"]["by_metric"]["recovery_time"] is None  # no incident names a deployment
+    named = incidents.assign(deploy_id=pd.array(["d1"], dtype="string"), resolved=pd.array([d(10)], dtype="Int64"))
+    level = dora_period(DEPLOYS, None, named, d(0), d(14))["level"]
+    # d1 is at day 1 (DEPLOYS): recovered at day 10 -> 9 days, in low's "one week to one month"
+    assert level["by_metric"]["recovery_time"] == ["low"]
 
 
 def test_weekly_series() -> None:
@@ -231,3 +252,43 @@ def test_large_frames_are_fast() -> None:
     elapsed = time.perf_counter() - started
     assert result["lead_time"]["count"] > 0 and len(weeks) == 521
     assert elapsed < 20.0  # ~2 s measured for 1M changes and 20k deployments
+
+
+def test_docs_example_5_1_with_its_levels() -> None:
+    """docs/metrics.md example 5.1, every figure and the 2024 levels worked out there by hand."""
+    def at(text: str) -> int:
+        return int(pd.Timestamp(text + "Z").value)
+
+    deploys = pd.DataFrame({
+        "deploy_id": ["r1", "r2", "r3", "r4", "r5", "r6"],
+        "ts": [at("2026-03-02T10:00"), at("2026-03-03T16:00"), at("2026-03-03T17:00"), at("2026-03-05T09:00"),
+               at("2026-03-06T09:00"), at("2026-03-07T09:00")],
+        "environment": ["production"] * 5 + ["staging"],
+        "status": ["success", "failure", "success", "success", "success", "success"],
+        "sha": ["a1", None, None, None, None, None],
+        "rollback_of": [None, None, "r2", None, None, None],
+        "hotfix": [False, False, False, False, True, False],
+    })
+    changes = pd.DataFrame({
+        "sha": ["a1", "c3", "c4", "d4", "m1", "z9"],
+        "ts": [at("2026-03-01T10:00"), at("2026-03-04T09:00"), at("2026-03-04T21:00"), at("2026-03-05T21:00"),
+               at("2026-03-05T22:00"), at("2026-03-08T10:00")],
+        "is_merge": [False, False, False, False, True, False],
+        "deploy_id": pd.array([None, "r4", "r5", "r5", "r5", None], dtype="string"),
+    })
+    incidents = pd.DataFrame({
+        "incident_id": ["I1", "I2"],
+        "opened": [at("2026-03-05T12:00"), at("2026-03-08T08:00")],
+        "resolved": pd.array([at("2026-03-05T18:00"), None], dtype="Int64"),
+        "deploy_id": pd.array(["r4", None], dtype="string"),
+    })
+    r = dora_period(deploys, changes, incidents, at("2026-03-02T00:00"), at("2026-03-09T00:00"))
+    assert r["deployment_frequency"]["per_day"] == pytest.approx(4 / 7)
+    assert r["lead_time"]["p50_days"] == pytest.approx(1.0) and r["lead_time"]["p85_days"] == pytest.approx(1.275)
+    assert r["lead_time"]["not_deployed"] == 1
+    assert r["change_failure_rate"]["rate"] == pytest.approx(0.4)
+    assert r["time_to_restore"]["p50_days"] == pytest.approx(0.25) and r["time_to_restore"]["unresolved"] == 1
+    assert r["failed_deployment_recovery"]["p50_days"] == pytest.approx(0.375)
+    assert r["level"]["by_metric"] == {"deployment_frequency": ["high"], "lead_time": ["high"],
+                                       "change_failure_rate": [], "recovery_time": ["high", "medium"]}
+    assert r["level"]["overall"] == "high"  # votes: high 3, medium 1

@@ -41,128 +41,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-NAT = np.iinfo(np.int64).min
-DAY_NS = 86_400 * 10**9
-HOUR_NS = 3_600 * 10**9
-MONTH_DAYS = 365.25 / 12
-SIGNALS = ("incident", "rollback", "hotfix")
-
-CITATION = "Accelerate State of DevOps Report 2024 (DORA, Google Cloud), software delivery performance levels"
-LEVELS = ("elite", "high", "medium", "low")  # best first
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """One performance level of the 2024 report, as the report words it."""
-
-    level: str
-    share: float  # of respondents
-    lead_time: str
-    deployment_frequency: str
-    change_failure_rate: float
-    recovery_time: str
-
-
-# Accelerate State of DevOps Report 2024, "Software delivery performance levels".
-# The report gives each cluster's typical values, not thresholds. The deployment frequency and
-# lead time wording is corroborated by third-party summaries; the change failure rates of the
-# medium (10%) and low (40%) clusters and the recovery times are as we read the report and were
-# not independently re-verified here (see docs/sources-delivery.md).
-DORA_2024: tuple[Cluster, ...] = (
-    Cluster(
-        "elite",
-        0.19,
-        "less than one day",
-        "on demand (multiple deploys per day)",
-        0.05,
-        "less than one hour",
-    ),
-    Cluster(
-        "high",
-        0.22,
-        "between one day and one week",
-        "between once per day and once per week",
-        0.20,
-        "less than one day",
-    ),
-    Cluster(
-        "medium",
-        0.35,
-        "between one week and one month",
-        "between once per week and once per month",
-        0.10,
-        "less than one day",
-    ),
-    Cluster(
-        "low",
-        0.25,
-        "between one month and six months",
-        "between once per month and once every six months",
-        0.40,
-        "between one week and one month",
-    ),
+from generator.metrics.dora_levels import (  # noqa: F401 (re-exported: the levels are part of DORA)
+    CITATION,
+    DORA_2024,
+    LEVELS,
+    MONTH_DAYS,
+    Cluster,
+    level_deployment_frequency,
+    level_lead_time,
+    level_recovery,
+    performance_level,
+    period_levels,
 )
 
-
-def level_deployment_frequency(per_day: float) -> list[str]:
-    """Elite: more than once a day; high: at least weekly; medium: at least monthly; else low."""
-    if per_day > 1:
-        return ["elite"]
-    if per_day >= 1 / 7:
-        return ["high"]
-    if per_day >= 1 / MONTH_DAYS:
-        return ["medium"]
-    return ["low"]
-
-
-def level_lead_time(days: float) -> list[str]:
-    """Elite: under a day; high: up to a week; medium: up to a month; else low."""
-    if days < 1:
-        return ["elite"]
-    if days <= 7:
-        return ["high"]
-    if days <= MONTH_DAYS:
-        return ["medium"]
-    return ["low"]
-
-
-def level_change_failure_rate(rate: float) -> list[str]:
-    """The cluster whose typical rate is nearest (5%, 10%, 20%, 40%: boundaries 7.5%, 15%, 30%).
-
-    In 2024 the medium cluster's rate (10%) is lower than the high cluster's (20%), so this
-    per-measure level is not monotone in the cluster order.
-    """
-    if rate <= 0.075:
-        return ["elite"]
-    if rate <= 0.15:
-        return ["medium"]
-    if rate <= 0.30:
-        return ["high"]
-    return ["low"]
-
-
-def level_recovery(days: float) -> list[str]:
-    """Elite: under an hour; high and medium (both "less than one day"): under a day; else low.
-
-    The report leaves one day to one week unassigned; we count it as low.
-    """
-    if days * DAY_NS < HOUR_NS:
-        return ["elite"]
-    if days < 1:
-        return ["high", "medium"]
-    return ["low"]
-
-
-def performance_level(by_metric: dict[str, list[str] | None]) -> str | None:
-    """The cluster matched by most measures (ties go to the lower level); None without any measure."""
-    votes = {level: 0 for level in LEVELS}
-    for levels in by_metric.values():
-        for level in levels or []:
-            votes[level] += 1
-    best = max(votes.values())
-    if best == 0:
-        return None
-    return [level for level in LEVELS if votes[level] == best][-1]
+NAT = np.iinfo(np.int64).min
+DAY_NS = 86_400 * 10**9
+SIGNALS = ("incident", "rollback", "hotfix")
 
 
 def _i64(values: Any) -> np.ndarray:
@@ -400,15 +294,14 @@ def dora_period(
         "formula": "resolved - instant of the deployment that caused it",
     }
 
-    recovery_p50 = recovery["p50_days"] if recovery["p50_days"] is not None else restore["p50_days"]
-    by_metric = {
-        "deployment_frequency": level_deployment_frequency(per_day)
-        if per_day is not None and deployments is not None
-        else None,
-        "lead_time": level_lead_time(lead["p50_days"]) if lead["p50_days"] is not None else None,
-        "change_failure_rate": level_change_failure_rate(rate) if rate is not None else None,
-        "recovery_time": level_recovery(recovery_p50) if recovery_p50 is not None else None,
-    }
+    # the 2024 report's measure is failed deployment recovery time: time to restore (from an
+    # incident's opening) has no 2024 cluster, so it does not stand in for it
+    level = period_levels(
+        per_day if deployments is not None else None,
+        lead["p50_days"],
+        rate,
+        recovery["p50_days"],
+    )
     return {
         "start": int(start),
         "end": int(end),
@@ -417,11 +310,7 @@ def dora_period(
         "change_failure_rate": cfr,
         "time_to_restore": restore,
         "failed_deployment_recovery": recovery,
-        "level": {
-            "overall": performance_level(by_metric),
-            "by_metric": by_metric,
-            "source": CITATION,
-        },
+        "level": level,
     }
 
 

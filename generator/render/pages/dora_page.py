@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from generator.charts.dora import weekly_chart
-from generator.metrics.dora import CITATION, DORA_2024
+from generator.metrics.dora_levels import CITATION, DORA_2024
 from generator.metrics.stream import StreamMetrics
 from generator.render.charts_view import chart_view
 
