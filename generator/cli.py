@@ -221,7 +221,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
             print(f"error: --option needs key=value, got {item!r}", file=sys.stderr)
             return 2
         options[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-    result = import_source(args.kind, Path(args.input), Path(args.out), options, args.timezone)
+    result = import_source(
+        args.kind, Path(args.input), Path(args.out), options, args.timezone, args.format
+    )
     if result.problems:
         print(_problems_text(result.problems), file=sys.stderr)
     if any(p.severity == "error" for p in result.problems):
@@ -393,6 +395,13 @@ def parser() -> argparse.ArgumentParser:
         default="UTC",
         metavar="TZ",
         help="IANA zone for timestamps without an offset (default UTC)",
+    )
+    i.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="csv (default), or parquet: events and items as events.parquet and items.parquet "
+        "(read by events-parquet and items-parquet)",
     )
     i.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     i.set_defaults(func=_cmd_import)

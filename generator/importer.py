@@ -1,7 +1,9 @@
-"""`vsm import KIND INPUT -o DIR`: any source kind written out as the canonical CSV files.
+"""`vsm import KIND INPUT -o DIR [--format parquet]`: any source kind written out as the canonical files.
 
 For teams that prefer to commit normalised data: the files written are exactly
-what `events-csv`, `items-csv`, `deployments-csv` and `incidents-csv` read,
+what `events-csv`, `items-csv`, `deployments-csv` and `incidents-csv` read
+(with `--format parquet`, events and items as what `events-parquet` and
+`items-parquet` read),
 and a `git-history` import writes the `commits.csv` / `tags.csv` export that
 `git-history` reads with `format: csv`.
 """
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from generator.errors import Location, Problem
@@ -22,6 +25,8 @@ from generator.load.timestamps import NAT, utc_text
 from generator.render.csv_writer import csv_bytes_arrow
 from generator.sources import KINDS
 from generator.sources.base import ReadContext
+
+PARQUET_ROW_GROUP = 1_000_000  # rows per row group: one unit of work for the dask engine's readers
 
 
 @dataclass
@@ -47,10 +52,48 @@ def _bool_text(values: np.ndarray, unchanged: int = -1) -> pa.Array:
     return pa.array(text, pa.large_string())
 
 
+def _parquet_events(ev: pd.DataFrame) -> pa.Table:
+    """The events as events-parquet reads them: instants as UTC timestamps, blocked as a
+    boolean (null = unchanged)."""
+    blocked = ev["blocked"].to_numpy(dtype=np.int64)
+    return pa.table(
+        {
+            "item_id": _text(ev["item_id"], len(ev)),
+            "timestamp": pa.array(ev["ts"].to_numpy(dtype=np.int64), pa.timestamp("ns", "UTC")),
+            "state": _text(ev["state"], len(ev)),
+            "blocked": pa.array(blocked == 1, pa.bool_(), mask=blocked < 0),
+            "actor": _text(ev.get("actor"), len(ev)),
+        }
+    )
+
+
+def _parquet_items(it: pd.DataFrame) -> pa.Table:
+    created = (
+        it["created"].to_numpy(dtype=np.int64, na_value=NAT)
+        if "created" in it
+        else np.full(len(it), NAT, dtype=np.int64)
+    )
+    return pa.table(
+        {
+            "item_id": _text(it["item_id"], len(it)),
+            "type": _text(it.get("type"), len(it)),
+            "title": _text(it.get("title"), len(it)),
+            "created": pa.array(created, pa.timestamp("ns", "UTC"), mask=created == NAT),
+            "url": _text(it.get("url"), len(it)),
+        }
+    )
+
+
 def import_source(
-    kind: str, source: Path, out: Path, options: dict[str, Any], timezone: str = "UTC"
+    kind: str,
+    source: Path,
+    out: Path,
+    options: dict[str, Any],
+    timezone: str = "UTC",
+    fmt: str = "csv",
 ) -> ImportResult:
-    """Read `source` as `kind` and write the canonical CSV files into `out`."""
+    """Read `source` as `kind` and write the canonical files into `out`: CSV, or with
+    fmt="parquet" the events and items as events.parquet and items.parquet."""
     result = ImportResult()
     if kind not in KINDS:
         result.problems.append(
@@ -149,7 +192,17 @@ def import_source(
                 "deploy_id": _text(ch.get("deploy_id"), len(ch)),
             }
         )
+    if fmt == "parquet":
+        if data.events is not None and len(data.events):
+            del files["events.csv"]
+            files["events.parquet"] = _parquet_events(data.events)
+        if data.items is not None and len(data.items):
+            del files["items.csv"]
+            files["items.parquet"] = _parquet_items(data.items)
     for name, table in files.items():
-        (out / name).write_bytes(csv_bytes_arrow(table))
+        if name.endswith(".parquet"):
+            pq.write_table(table, out / name, row_group_size=PARQUET_ROW_GROUP)
+        else:
+            (out / name).write_bytes(csv_bytes_arrow(table))
         result.written[name] = table.num_rows
     return result

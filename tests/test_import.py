@@ -99,3 +99,39 @@ def test_import_help() -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["import", "--help"])
     assert exit_info.value.code == 0
+
+
+def test_import_as_parquet_gives_the_same_per_item_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--format parquet` writes events.parquet and items.parquet (instants as UTC timestamps,
+    blocked as a nullable boolean); events-parquet and items-parquet read them into the same
+    per-item figures as reading the Jira export directly."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    export = _issues(tmp_path)
+    out = tmp_path / "canonical"
+    assert main(["import", "jira-json", str(export), "-o", str(out), "--timezone", "Asia/Shanghai", "--format", "parquet"]) == 0
+    assert "events.parquet" in capsys.readouterr().err
+    assert {p.name for p in out.iterdir()} == {"events.parquet", "items.parquet"}
+    schema = pq.read_schema(out / "events.parquet")
+    assert schema.names == ["item_id", "timestamp", "state", "blocked", "actor"]
+    assert schema.field("timestamp").type == pa.timestamp("ns", "UTC")
+    assert schema.field("blocked").type == pa.bool_()
+    assert pq.read_metadata(out / "items.parquet").num_rows == 33
+
+    direct, imported = tmp_path / "direct", tmp_path / "imported"
+    for project, sources in (
+        (direct, f"  - kind: jira-json\n    path: data/{export.name}"),
+        (imported, "  - kind: events-parquet\n    path: data/events.parquet\n  - kind: items-parquet\n    path: data/items.parquet"),
+    ):
+        folder = project / "streams" / "board"
+        (folder / "data").mkdir(parents=True)
+        (folder / "stream.yaml").write_text(STREAM.format(sources=sources), encoding="utf-8")
+    (direct / "streams" / "board" / "data" / export.name).write_bytes(export.read_bytes())
+    for name in ("events.parquet", "items.parquet"):
+        (imported / "streams" / "board" / "data" / name).write_bytes((out / name).read_bytes())
+    a, b = _items(direct), _items(imported)
+    columns = ["created", "committed", "done", "lead_ns", "cycle_ns", "process_ns", "wait_ns", "blocked_ns", "reworked"]
+    columns += [c for c in a.columns if c.startswith("stage_ns:")]
+    pd.testing.assert_frame_equal(a[columns], b[columns])
+    assert int(a["done"].notna().sum()) > 0 and int((a["process_ns"] > 0).sum()) > 0

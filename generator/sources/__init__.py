@@ -14,6 +14,8 @@ from types import ModuleType
 _MODULES = {
     "events-csv": "events_csv",
     "items-csv": "items_csv",
+    "events-parquet": "events_parquet",
+    "items-parquet": "items_parquet",
     "dates-csv": "dates_csv",
     "jira-json": "jira_json",
     "jira-csv": "jira_csv",

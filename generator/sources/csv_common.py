@@ -39,6 +39,20 @@ def parse_time_column(
 ) -> tuple[ParsedInstants, list[Problem]]:
     """Parse a timestamp column and warn about invalid, missing and DST-adjusted values."""
     parsed = parse_instants(column, ctx.timezone)
+    return parsed, time_problems(parsed, column, ctx, file, lines, name, required=required)
+
+
+def time_problems(
+    parsed: ParsedInstants,
+    column: pa.Array,
+    ctx: ReadContext,
+    file: str,
+    lines: np.ndarray,
+    name: str,
+    *,
+    required: bool,
+) -> list[Problem]:
+    """W202 (invalid, or empty where required), W208 and W209 for a parsed timestamp column."""
     problems: list[Problem] = []
     texts = (
         column.to_pylist()
@@ -83,7 +97,7 @@ def parse_time_column(
         ),
         "add the UTC offset to timestamps (e.g. +02:00) to make them exact",
     )
-    return parsed, problems
+    return problems
 
 
 def null_if_blank(column: pa.Array) -> pa.Array:

@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generator.load.csv_table import CsvTable
 from generator.sources.base import ReadContext, SourceData, SourceOptions
 from generator.sources.csv_common import null_if_blank, open_csv, parse_time_column
 from generator.sources.rows import (
@@ -39,6 +40,11 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     data.problems += problems
     if table is None:
         return data
+    return read_table(table, file, ctx, data)
+
+
+def read_table(table: CsvTable, file: str, ctx: ReadContext, data: SourceData) -> SourceData:
+    """Items from text columns (a CSV file's, or a Parquet file's written as text) into `data`."""
     cols, problems = require_columns(table, file, ("item_id",), ("type", "title", "created", "url"))
     data.problems += problems
     if problems:

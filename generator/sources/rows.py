@@ -39,17 +39,20 @@ def row_problems(
     ]
     rest = idx[ROW_PROBLEM_CAP:]
     if len(rest):
-        out.append(
-            Problem(
-                code,
-                "warning",
-                Location(file, int(lines[rest[0]])),
-                f"{len(rest)} more rows like the ones above, from this line on",
-                hint,
-                count=len(rest),
-            )
-        )
+        out.append(fold_problem(code, file, int(lines[rest[0]]), len(rest), hint))
     return out
+
+
+def fold_problem(code: str, file: str, line: int, count: int, hint: str) -> Problem:
+    """The one entry for `count` more flagged rows of one kind, from `line` on."""
+    return Problem(
+        code,
+        "warning",
+        Location(file, line),
+        f"{count} more rows like the ones above, from this line on",
+        hint,
+        count=count,
+    )
 
 
 def require_columns(
