@@ -738,3 +738,41 @@ def ecdf(values_days: Any, max_points: int = 500) -> tuple[np.ndarray, np.ndarra
     picks = np.unique(np.round(np.linspace(0, n - 1, min(n, max_points))).astype(np.int64))
     last = np.unique(np.searchsorted(v, v[picks], side="right") - 1)
     return v[last], (last + 1) / n
+
+
+# ---------------------------------------------------------------- intervals for other modules
+
+
+def _tails(replicates: np.ndarray) -> tuple[float, float]:
+    tail = (1 - CONFIDENCE) / 2
+    low, high = np.quantile(replicates, [tail, 1 - tail], method="linear")
+    return float(low), float(high)
+
+
+def quantile_interval(
+    values_ns: np.ndarray, q: float, seed: int, resamples: int = 2000
+) -> tuple[float, float] | None:
+    """95% percentile-bootstrap interval (days) of numpy's linear q-quantile of int64 ns values:
+    `resamples` item resamples, drawn as the comparisons draw them (exact order statistics)."""
+    values = np.asarray(values_ns, dtype=np.int64)
+    if not len(values):
+        return None
+    sample = _durations(values, distinct=True)
+    return _tails(_quantile_replicates(np.random.default_rng(seed), sample, q, resamples))
+
+
+def ratio_interval(
+    process_ns: np.ndarray, wait_ns: np.ndarray, seed: int, resamples: int = 2000
+) -> tuple[float, float] | None:
+    """95% bootstrap interval of Σ process / Σ (process + wait) over resampled items (flow
+    efficiency, as the comparison resamples it: items, or log bins above BIN_ABOVE items)."""
+    p, w = np.asarray(process_ns, dtype=np.int64), np.asarray(wait_ns, dtype=np.int64)
+    keep = (p + w) > 0
+    if not keep.any():
+        return None
+    process = np.asarray(p[keep], dtype=np.float64) / DAY_NS
+    total = np.asarray(p[keep] + w[keep], dtype=np.float64) / DAY_NS
+    metric = _Metric(*FIXED[5])  # flow_efficiency: a ratio of sums
+    sample = _Sample(process, process, np.zeros(0), total)
+    rng = np.random.default_rng(seed)
+    return _tails(_replicates(metric, sample, rng, resamples, len(process) > BIN_ABOVE))

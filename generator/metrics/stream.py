@@ -13,6 +13,7 @@ import pandas as pd
 
 from generator.errors import Location, Problem
 from generator.forecast.plan import Forecast, forecast_stream
+from generator.forecast.scenarios import scenario_results
 from generator.metrics import trends
 from generator.metrics.aggregates import (
     PeriodParts,
@@ -63,6 +64,9 @@ class StreamMetrics:
         None  # figures of any other span (reports)
     )
     forecast: Forecast | None = None  # forecasts, back-tests and the SLE (generator/forecast/)
+    scenarios: dict[str, Any] = field(
+        default_factory=dict
+    )  # scenario id -> forecast.scenarios.ScenarioResult for the current period
 
 
 def buckets(metrics: StreamMetrics, hist: pd.DataFrame, freq: str) -> pd.DataFrame:
@@ -196,6 +200,8 @@ def finish_stream(
             stage_names={s.id: s.label for s in definition.stages},
         )
     out.littles_law = {name: littles_law_check(p) for name, p in out.periods.items()}
+    if "current" in out.periods:
+        out.scenarios = scenario_results(config.id, definition, result, out.periods["current"])
     if data.deployments is not None or data.changes is not None or data.incidents is not None:
         out.dora = _dora(data, out, definition.timezone)
     out.quality = _quality(prep, result, facts, events_read)

@@ -22,6 +22,7 @@ def check_rules(d: StreamDef, doc: YamlDoc) -> list[Problem]:
     out += _periods(d, doc)
     out += _events(d, doc)
     out += check_forecast(d, doc)
+    out += _scenarios(d, doc)
     return out
 
 
@@ -198,3 +199,111 @@ def _events(d: StreamDef, doc: YamlDoc) -> list[Problem]:
                 )
             )
     return out
+
+
+# which stage kinds each scenario change applies to (docs/scenarios.md explains why)
+CHANGE_FITS = {
+    "wait": ("wait",),
+    "remove_stage": ("wait",),
+    "rework": ("wait", "active", "done"),
+    "wip_limit": ("wait", "active"),
+}
+CHANGE_FIT_HINTS = {
+    "wait": "a wait cut shortens a queue: name a stage of kind wait (for an active stage use wip_limit)",
+    "remove_stage": "only a queue (a wait stage) can be designed out; the work of an active stage has to go somewhere",
+    "rework": "name the stage that sends work back (a wait, active or done stage after the first one)",
+    "wip_limit": "a WIP limit applies to a wait or an active stage",
+}
+
+
+def _scenarios(d: StreamDef, doc: YamlDoc) -> list[Problem]:
+    """Scenario ids unique; each change one kind, naming a stage of a kind it fits, none contradicting another."""
+    out: list[Problem] = []
+    ids = [s.id for s in d.stages]
+    kinds = {s.id: s.kind for s in d.stages}
+    seen: dict[str, int] = {}
+    for i, scenario in enumerate(d.scenarios):
+        at = ("scenarios", i)
+        if scenario.id in seen:
+            out.append(
+                Problem(
+                    "E160",
+                    "error",
+                    doc.locate((*at, "id")),
+                    f"scenarios[{i}].id: '{scenario.id}' is used twice (also scenarios[{seen[scenario.id]}])",
+                    "give every scenario its own id (it names the scenario in reports and metrics.json)",
+                )
+            )
+        seen.setdefault(scenario.id, i)
+        touched: dict[tuple[str, str], int] = {}
+        for j, change in enumerate(scenario.changes):
+            where = (*at, "changes", j)
+            name = f"scenarios[{i}].changes[{j}]"
+            if len(change.kinds) != 1:
+                given = ", ".join(change.kinds) if change.kinds else "none"
+                out.append(
+                    Problem(
+                        "E161",
+                        "error",
+                        doc.locate(where),
+                        f"{name}: a change names exactly one of {', '.join(CHANGE_FITS)} (given: {given})",
+                        "write one change per list entry, e.g. - wait: {stage: review-queue, cut: 0.5}",
+                    )
+                )
+                continue
+            kind, stage = change.kind, change.stage
+            stage_at = (*where, kind) if kind == "remove_stage" else (*where, kind, "stage")
+            if stage not in ids:
+                close = get_close_matches(stage, ids, n=1, cutoff=0.5)
+                out.append(
+                    Problem(
+                        "E162",
+                        "error",
+                        doc.locate(stage_at),
+                        f"{name}.{kind}: '{stage}' is not a stage id",
+                        f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(ids)}",
+                    )
+                )
+                continue
+            first = ids[0] == stage
+            if kinds[stage] not in CHANGE_FITS[kind] or (kind == "rework" and first):
+                what = (
+                    "the first stage, which has nothing before it"
+                    if first and kind == "rework"
+                    else f"a {kinds[stage]} stage"
+                )
+                out.append(
+                    Problem(
+                        "E163",
+                        "error",
+                        doc.locate(stage_at),
+                        f"{name}.{kind}: '{stage}' is {what}",
+                        CHANGE_FIT_HINTS[kind],
+                    )
+                )
+                continue
+            conflict = _conflict(touched, kind, stage)
+            if conflict is not None:
+                out.append(
+                    Problem(
+                        "E164",
+                        "error",
+                        doc.locate(where),
+                        f"{name}: {kind} on '{stage}' contradicts changes[{conflict}] of the same scenario",
+                        "change a stage once per scenario (a removed stage cannot be cut or limited as well)",
+                    )
+                )
+                continue
+            touched[(kind, stage)] = j
+    return out
+
+
+def _conflict(touched: dict[tuple[str, str], int], kind: str, stage: str) -> int | None:
+    """The earlier change this one contradicts: the same kind on the same stage, or any change
+    on a removed stage (and removing a stage that another change already names)."""
+    if (kind, stage) in touched:
+        return touched[(kind, stage)]
+    for (k, s), j in touched.items():
+        if s == stage and "remove_stage" in (k, kind):
+            return j
+    return None

@@ -117,6 +117,64 @@ class ForecastDef(Strict):
     backtest: Backtest = Backtest()
 
 
+class StageCut(Strict):
+    """A share of one stage's time (`wait`) or of its send-backs (`rework`) taken away."""
+
+    stage: Annotated[str, Field(min_length=1)]
+    cut: Annotated[float, Field(gt=0, le=1)]
+
+
+class WipCap(Strict):
+    """A WIP limit on one stage (`wip_limit` change of a scenario)."""
+
+    stage: Annotated[str, Field(min_length=1)]
+    limit: Annotated[int, Field(gt=0)]
+
+
+CHANGE_KINDS: tuple[str, ...] = ("wait", "remove_stage", "rework", "wip_limit")
+
+
+class Change(Strict):
+    """One change of a scenario: exactly one of its keys is set (rules.py checks it, E161)."""
+
+    wait: StageCut | None = None
+    remove_stage: Annotated[str, Field(min_length=1)] | None = None
+    rework: StageCut | None = None
+    wip_limit: WipCap | None = None
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The change keys given in this entry (one when valid)."""
+        return tuple(k for k in CHANGE_KINDS if getattr(self, k) is not None)
+
+    @property
+    def kind(self) -> str:
+        return self.kinds[0]
+
+    @property
+    def stage(self) -> str:
+        """The stage id the change names."""
+        value = getattr(self, self.kind)
+        return value if isinstance(value, str) else str(value.stage)
+
+
+class Scenario(Strict):
+    """A what-if future state (docs/scenarios.md): changes applied to the current period's items."""
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    name: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    changes: tuple[Change, ...]
+
+    @field_validator("changes")
+    @classmethod
+    def _some(cls, value: tuple[Change, ...]) -> tuple[Change, ...]:
+        # not Field(min_length=1): that also fires, spuriously, when an entry fails to validate
+        if not value:
+            raise ValueError("a scenario needs at least one change")
+        return value
+
+
 class StreamDef(Strict):
     """One validated streams/<id>/stream.yaml."""
 
@@ -136,6 +194,7 @@ class StreamDef(Strict):
     targets: Targets = Targets()
     events: tuple[ProcessEvent, ...] = ()
     forecast: ForecastDef = ForecastDef()
+    scenarios: tuple[Scenario, ...] = ()
 
     @field_validator("as_of", mode="before")
     @classmethod
