@@ -126,6 +126,7 @@ def metrics_document(metrics: StreamMetrics) -> dict[str, Any]:
         "littles_law": metrics.littles_law,
         "dora": _dora_json(metrics.dora) if metrics.dora else None,
         "forecast": _forecast_json(metrics),
+        "scenarios": {sid: r.figures for sid, r in metrics.scenarios.items()},
         "quality": metrics.quality,
         "problems": [p.as_dict() for p in metrics.problems],
     }
@@ -151,3 +152,87 @@ def _dora_json(dora: dict[str, Any]) -> dict[str, Any]:
 
 def metrics_json(metrics: StreamMetrics) -> bytes:
     return json_bytes(metrics_document(metrics))
+
+
+SCENARIO_MEASURES = (  # (measure, path in a scenario's figures, unit)
+    ("lead_time_mean", ("lead_time", "*", "mean"), "days"),
+    ("lead_time_p50", ("lead_time", "*", "p50"), "days"),
+    ("lead_time_p85", ("lead_time", "*", "p85"), "days"),
+    ("lead_time_p95", ("lead_time", "*", "p95"), "days"),
+    ("cycle_time_p50", ("cycle_time", "*", "p50"), "days"),
+    ("cycle_time_p85", ("cycle_time", "*", "p85"), "days"),
+    ("flow_efficiency", ("flow_efficiency", "*"), "share"),
+    ("process_days_mean", ("process_days_mean", "*"), "days"),
+    ("wait_days_mean", ("wait_days_mean", "*"), "days"),
+    ("rework_rate", ("rework_rate", "*"), "share"),
+    ("rolled_pct_complete_accurate", ("rolled_pct_complete_accurate", "*"), "share"),
+)
+SCENARIO_INTERVALS = {
+    "lead_time_p50": ("lead_time", "p50_interval"),
+    "lead_time_p85": ("lead_time", "p85_interval"),
+    "cycle_time_p50": ("cycle_time", "p50_interval"),
+    "cycle_time_p85": ("cycle_time", "p85_interval"),
+    "flow_efficiency": ("flow_efficiency", "interval"),
+}
+
+
+def _at(figures: dict[str, Any], path: tuple[str, ...], side: str) -> Any:
+    value: Any = figures
+    for part in path:
+        value = value.get(side if part == "*" else part) if isinstance(value, dict) else None
+    return value
+
+
+def scenarios_table(metrics: StreamMetrics) -> pd.DataFrame:
+    """One row per scenario and measure: measured and projected value, the projected value's 95%
+    interval where there is one, and the unit (days, share of items, items)."""
+    rows = []
+    for sid, result in metrics.scenarios.items():
+        f = result.figures
+        measures: list[tuple[str, tuple[str, ...], str]] = list(SCENARIO_MEASURES)
+        for stage in f["stages"]:
+            measures += [
+                (f"stage:{stage}:{k}", ("stages", stage, "*", k), u)
+                for k, u in (("mean_days", "days"), ("p50_days", "days"), ("p85_days", "days"))
+            ]
+            measures.append(
+                (f"stage:{stage}:items_through", ("stages", stage, "*", "items_through"), "items")
+            )
+        for measure, path, unit in measures:
+            interval = (
+                _at(f, SCENARIO_INTERVALS[measure], "") if measure in SCENARIO_INTERVALS else None
+            )
+            rows.append(
+                {
+                    "scenario": sid,
+                    "name": f["name"],
+                    "period": f["period"]["label"],
+                    "measure": measure,
+                    "unit": unit,
+                    "measured": _at(f, path, "current"),
+                    "projected": _at(f, path, "projected"),
+                    "ci_low": interval[0] if interval else None,
+                    "ci_high": interval[1] if interval else None,
+                }
+            )
+    columns = [
+        "scenario",
+        "name",
+        "period",
+        "measure",
+        "unit",
+        "measured",
+        "projected",
+        "ci_low",
+        "ci_high",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in ("measured", "projected", "ci_low", "ci_high"):
+        frame[col] = pd.to_numeric(frame[col]).astype("float64")
+    return frame
+
+
+def scenarios_csv(metrics: StreamMetrics) -> bytes:
+    from generator.render.charts_view import table_csv
+
+    return table_csv(scenarios_table(metrics))

@@ -8,6 +8,7 @@ from generator.metrics.aggregates import PeriodResult
 from generator.metrics.stream import StreamMetrics
 from generator.render.format import instant
 from generator.render.vsm_map import map_model, map_table, render_map
+from generator.validate.schema import Scenario
 
 
 def process_events_for(
@@ -60,5 +61,52 @@ def period_map(
             if v.get("blocked_mean_days") is not None
         },
         rework=[(m["from"], m["to"], m["share"]) for m in s.get("rework_moves", [])],
+    )
+    return {"svg": render_map(model, id_prefix=id_prefix), "table": map_table(model)}
+
+
+def projected_map(
+    metrics: StreamMetrics,
+    period: PeriodResult,
+    projected: dict[str, Any],
+    scenario: Scenario,
+    *,
+    id_prefix: str,
+    root: str = "",
+) -> dict[str, str]:
+    """The future-state map of a scenario: the same renderer, the projected summary, the measured
+    period beside each figure; removed queues are not drawn and WIP limits are the scenario's."""
+    d = metrics.config.definition
+    removed = {c.stage for c in scenario.changes if c.remove_stage is not None}
+    limits = {c.stage: c.wip_limit.limit for c in scenario.changes if c.wip_limit is not None}
+    stages = tuple(
+        s.model_copy(update={"wip_limit": limits.get(s.id)})
+        for s in d.stages
+        if s.id not in removed
+    )
+    commitment = d.commitment
+    if commitment in removed:  # the commitment point moves to the next stage that is left
+        ids = [s.id for s in d.stages]
+        later = [s.id for s in stages if ids.index(s.id) > ids.index(commitment)]
+        commitment = later[0] if later else commitment
+    future = d.model_copy(update={"stages": stages, "commitment": commitment})
+    model = map_model(
+        future,
+        projected,
+        period.summary,
+        None,
+        stream_name=d.name,
+        owner=d.owner,
+        period_label=period.span.label,
+        period_dates=(period.span.first_day, period.span.last_day),
+        as_of_text=instant(period.span.as_of, d.timezone),
+        items_link=f"{root}streams/{metrics.config.id}/items/",
+        blocked_by_stage={
+            sid: v["blocked_mean_days"]
+            for sid, v in projected["stages"].items()
+            if v.get("blocked_mean_days") is not None and sid not in removed
+        },
+        rework=[(m["from"], m["to"], m["share"]) for m in projected.get("rework_moves", [])],
+        projection=scenario.name,
     )
     return {"svg": render_map(model, id_prefix=id_prefix), "table": map_table(model)}

@@ -13,7 +13,7 @@ import jinja2
 from generator import __version__
 from generator.metrics.stream import StreamMetrics
 from generator.model import Project
-from generator.render.downloads import items_csv, metrics_json
+from generator.render.downloads import items_csv, metrics_json, scenarios_csv
 from generator.render.env import TEMPLATES, make_env
 from generator.render.pages import (
     compare_page,
@@ -172,6 +172,8 @@ def render_site(
         if metrics.result is not None:
             ctx.add(f"{base}/data/items.csv", items_csv(metrics, options.privacy))
         ctx.add(f"{base}/data/metrics.json", metrics_json(metrics))
+        if metrics.scenarios:
+            ctx.add(f"{base}/data/scenarios.csv", scenarios_csv(metrics))
         nav = stream_nav(metrics)
         reports = report_page.render_all(ctx, metrics, nav) if metrics.result is not None else []
         ctx.reports[metrics.config.id] = reports

@@ -63,6 +63,9 @@ class Figure:
     verdict: str | None = None
     better: Literal["lower", "higher"] | None = None
     definition: str = ""
+    # a future-state map's figure: the baseline is the measured value, shown under the box when the
+    # projection changes it (there is no test, so no verdict)
+    projected: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,10 @@ class MapModel:
     rework_min_share: float = 0.02
     # done stage ids: a move back from one of them starts at the customer
     customer_ids: tuple[str, ...] = ()
+    # a future-state map: the scenario's name. Marked as a projection (a label, dashed outlines),
+    # the baseline is the measured current state, and WIP now (which a projection has no "now"
+    # for) gives way to the scenario's WIP limits
+    projection: str | None = None
 
     def ladder(self) -> tuple[Rung, ...]:
         """Rungs in stream order; they add up to the mean lead time of the period's completed items."""
@@ -225,8 +232,12 @@ def map_model(
     blocked_by_stage: Mapping[str, float] | None = None,
     rework: Iterable[tuple[str, str, float]] = (),
     rework_min_share: float = 0.02,
+    projection: str | None = None,
 ) -> MapModel:
-    """Pick the map's figures out of a period summary (and baseline, comparison); see docs/map.md."""
+    """Pick the map's figures out of a period summary (and baseline, comparison); see docs/map.md.
+
+    With `projection` (a scenario's name) the summary is a projected one and the map a future state.
+    """
     base = baseline_summary
 
     def fig(
@@ -244,6 +255,7 @@ def map_model(
             verdict if isinstance(verdict, str) else None,
             better,
             meaning,
+            projection is not None,
         )
 
     stages: list[MapStage] = []
@@ -294,6 +306,8 @@ def map_model(
         fig(key, label, path, unit, good, DEFINITIONS[key])
         for key, label, path, unit, good in TOTALS
     ]
+    if projection:  # only what the projection computes (no WIP now, no cancelled items)
+        totals = [f for f in totals if f.value is not None]
     if _get(summary, "cancelled", "count") is not None:
         totals.append(
             fig(
@@ -374,6 +388,7 @@ def map_model(
         rework=tuple((str(a), str(b), float(share)) for a, b, share in rework),
         rework_min_share=rework_min_share,
         customer_ids=tuple(s.id for s in definition.stages if s.kind == "done"),
+        projection=projection,
     )
 
 
@@ -573,11 +588,19 @@ def _figure_lines(f: Figure, inner: float, value: str | None = None) -> list[Lin
 
 def is_significant(f: Figure) -> bool:
     """Whether the box shows the figure's baseline: only a change its own test supports (improved or
-    worse). Every other baseline value is in the hover/focus detail and the table after the map."""
+    worse), or on a future-state map a projected value that differs from the measured one as shown.
+    Every other baseline value is in the hover/focus detail and the table after the map."""
+    if f.projected:
+        return change_parts(f)[1] in ("▲", "▼")
     return f.verdict in ("improved", "worse")
 
 
 def _wip_lines(model: MapModel, s: MapStage, inner: float) -> tuple[list[Line], str]:
+    if model.projection:
+        if not s.wip_limit:
+            return [], "WIP: not projected"
+        limit = Figure(f"stage:{s.id}:wip_limit", "WIP limit", s.wip_limit, "count")
+        return _figure_lines(limit, inner), f"WIP limit {s.wip_limit}: the scenario's limit"
     wip = model.wip_by_stage.get(s.id)
     label = "WIP now" if s.kind == "active" else "waiting now"
     value = integer(wip) + (f" / limit {s.wip_limit}" if s.wip_limit else "")
@@ -842,6 +865,11 @@ STYLE = """
 .vsm-map a text{fill:var(--accent,#1f5f8b);text-decoration:underline}
 .vsm-map .vsm-tip{display:none;pointer-events:none}
 .vsm-map .vsm-tipbox{fill:var(--surface,#fff);stroke:var(--accent,#1f5f8b);stroke-width:2}
+.vsm-map .vsm-proj-badge{fill:var(--ink,#1d2329)}
+.vsm-map .vsm-proj-label{fill:var(--surface,#fff);letter-spacing:.06em}
+.vsm-map .vsm-proj-note{fill:var(--ink,#1d2329);font-style:italic}
+.vsm-projection .vsm-proc,.vsm-projection .vsm-data,.vsm-projection .vsm-tri,.vsm-projection .vsm-sumbox{stroke-dasharray:7 4}
+.vsm-projection .vsm-bg{fill:var(--projection-bg,#f7f9fb)}
 @media print{.vsm-map{max-height:18cm}.vsm-map .vsm-focus,.vsm-map .vsm-tip{display:none!important}}
 """
 
@@ -953,6 +981,14 @@ def _rework_routes(
 
 
 def _header(model: MapModel, body: list[str], y: float) -> float:
+    if model.projection:
+        label = "PROJECTION · not measured"
+        width = text_width(label, FIG, True) + 2 * PAD + 4
+        body.append(
+            f'<rect class="vsm-proj-badge" x="{M}" y="{_n(y)}" width="{_n(width)}" height="24" rx="12"/>'
+        )
+        body.append(_text(M + PAD + 2, y + 16.5, label, "vsm-proj-label vsm-b"))
+        y += 32
     for t in wrap(model.stream_name, W - 2 * M, H1, True, max_lines=3):
         body.append(_text(M, y + 22, t, "vsm-h1"))
         y += 28
@@ -964,7 +1000,13 @@ def _header(model: MapModel, body: list[str], y: float) -> float:
         f"{model.completed:,} completed items"
     ]
     lines = [Line(t, lcls="vsm-sub") for t in wrap(" · ".join(parts), W - 2 * M, FIG)]
-    if model.baseline_label:
+    if model.projection:
+        note = f"Future state if “{model.projection}” had applied to the same items: a projection from the measured items, not a measurement. Under a figure the projection changes: 'was' and the measured value of {model.baseline_label}, ▲ higher or ▼ lower; every measured value is in the hover/focus detail and the table."
+        lines += [
+            Line(t, lcls="vsm-proj-note", size=SMALL, lh=SMALL_LH)
+            for t in wrap(note, W - 2 * M, SMALL)
+        ]
+    elif model.baseline_label:
         note = f"Baseline: {model.baseline_label}. Under a figure that changed significantly: 'was', the baseline value, ▲ higher or ▼ lower, and the verdict; every baseline value is in the hover/focus detail and the table."
         lines += [
             Line(t, lcls="vsm-sub", size=SMALL, lh=SMALL_LH) for t in wrap(note, W - 2 * M, SMALL)
@@ -1245,7 +1287,7 @@ def notes(
     out.append(
         (
             "",
-            f"Waiting {dur(wait)} + working {dur(work)} = {dur(wait + work)}, the mean lead time of the {n:,} completed items.",
+            f"Waiting {dur(wait)} + working {dur(work)} = {dur(wait + work)}, the {'projected ' if model.projection else ''}mean lead time of the {n:,} completed items.",
         )
     )
     p50 = fmt(model.lead_p50.value, "days") if model.lead_p50 else "–"
@@ -1253,7 +1295,7 @@ def notes(
     out.append(
         (
             "",
-            f"Measured lead time: median {p50}, p85 {p85}. Medians and percentiles do not add up, so they are shown as measured.",
+            f"{'Projected' if model.projection else 'Measured'} lead time: median {p50}, p85 {p85}. Medians and percentiles do not add up, so they are shown as {'projected' if model.projection else 'measured'}.",
         )
     )
     gap = balance(model)
@@ -1423,14 +1465,24 @@ def render_map(model: MapModel, *, id_prefix: str = "vsm") -> str:
     wait, work = model.ladder_sums()
     bottleneck = _label_of(model, model.bottleneck) if model.bottleneck else "none"
     desc = (
-        f"{len(model.stages)} stages, left to right in stream order, for {model.period_label}. "
+        (
+            f"Projection, not measured: the future state if {model.projection} had applied. "
+            if model.projection
+            else ""
+        )
+        + f"{len(model.stages)} stages, left to right in stream order, for {model.period_label}. "
         f"Mean lead time {dur(wait + work)}: waiting {dur(wait)}, working {dur(work)}. "
         f"Bottleneck: {bottleneck}. The table after the map gives every figure."
     )
+    title = (
+        f"Future-state value stream map (projection): {model.stream_name}, {model.projection}, from {model.period_label}"
+        if model.projection
+        else f"Value stream map: {model.stream_name}, {model.period_label}"
+    )
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="vsm-map" id="{p}" viewBox="0 0 {W} {height}" width="100%" '
-        f'role="group" aria-roledescription="value stream map" aria-labelledby="{p}-title {p}-desc" preserveAspectRatio="xMidYMin meet">'
-        f'<title id="{p}-title">{_e(f"Value stream map: {model.stream_name}, {model.period_label}")}</title>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="vsm-map{" vsm-projection" if model.projection else ""}" id="{p}" viewBox="0 0 {W} {height}" width="100%" '
+        f'role="group" aria-roledescription="{"future-state value stream map" if model.projection else "value stream map"}" aria-labelledby="{p}-title {p}-desc" preserveAspectRatio="xMidYMin meet">'
+        f'<title id="{p}-title">{_e(title)}</title>'
         f'<desc id="{p}-desc">{_e(desc)}</desc><style>{STYLE}{focus_css}</style><defs>'
         f'<marker id="{p}-flow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path class="vsm-head-flow" d="M0,0L10,5L0,10z"/></marker>'
         f'<marker id="{p}-back" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path class="vsm-head-rework" d="M0,0L10,5L0,10z"/></marker>'
@@ -1464,9 +1516,18 @@ def map_table(model: MapModel) -> str:
         if model.baseline_label
         else ""
     )
+    if model.projection:
+        base = (
+            f"; beside each figure the measured value ({model.baseline_label}), ▲ higher or ▼ lower"
+        )
+    what = (
+        f"Projection, not measured: future-state map of {model.stream_name} if {model.projection} had applied to the items of {period}"
+        if model.projection
+        else f"Value stream map of {model.stream_name}, {period}"
+    )
     out = [
         '<div class="table-wrap vsm-table"><table>',
-        f"<caption>{_e(f'Value stream map of {model.stream_name}, {period}: stages in stream order{base}.')}</caption>",
+        f"<caption>{_e(f'{what}: stages in stream order{base}.')}</caption>",
     ]
     heads = [
         "Stage",
@@ -1475,7 +1536,7 @@ def map_table(model: MapModel) -> str:
         "Median",
         "p85",
         "Items through",
-        "Now in stage",
+        "WIP limit" if model.projection else "Now in stage",
         "Hand-offs",
         "%C&A",
         "Ladder (means)",
@@ -1504,7 +1565,9 @@ def map_table(model: MapModel) -> str:
         notes_ += ["bottleneck"] if model.bottleneck == s.id else []
         wip = model.wip_by_stage.get(s.id)
         now = integer(wip) + (f" / limit {s.wip_limit}" if s.wip_limit else "")
-        if wip is not None and s.wip_limit and wip > s.wip_limit:
+        if model.projection:
+            now = integer(s.wip_limit) if s.wip_limit else "–"
+        elif wip is not None and s.wip_limit and wip > s.wip_limit:
             now += f" (over the limit by {wip - s.wip_limit})"
         cls = ' class="commit"' if model.commitment == s.id else ""
         out.append(
@@ -1526,7 +1589,9 @@ def map_table(model: MapModel) -> str:
         )
     out.append("</tbody></table>")
 
-    cols = ["Measure", "This period"] + (["Baseline", "Change"] if model.baseline_label else [])
+    cols = ["Measure", "Projected" if model.projection else "This period"] + (
+        ["Measured" if model.projection else "Baseline", "Change"] if model.baseline_label else []
+    )
     out.append(
         f"<table><caption>{_e(f'Totals for {period}')}</caption><thead><tr>"
         + "".join(f'<th scope="col">{_e(c)}</th>' for c in cols)
