@@ -160,6 +160,18 @@ periods:
   january:
     start: 2026-01-01
     end: 2026-01-15
+scenarios:
+  - id: every-change
+    name: Every kind of change
+    description: one of each, so that every key of a scenario appears
+    changes:
+      - wait: {stage: backlog, cut: 0.5}
+      - rework: {stage: review, cut: 1}
+      - wip_limit: {stage: dev, limit: 1}
+  - id: no-backlog
+    name: No backlog
+    changes:
+      - remove_stage: backlog
 """
 
 EVENTS_CSV = """\
@@ -227,6 +239,8 @@ NAMED = (
     ("quarters", "*", "hand_offs", "by_stage"),
     ("quality", "skipped"),
     ("forecast", "sle", "periods"),
+    ("scenarios",),
+    ("scenarios", "*", "stages"),
 )
 
 
@@ -313,6 +327,8 @@ def test_metrics_json_keys_are_documented(small_site: Path) -> None:
         and document["quality"]["unmapped_states"]
     )
     assert document["periods"]["baseline"]["rework_moves"]
+    assert {c["kind"] for s in document["scenarios"].values() for c in s["changes"]} == {
+        "wait", "rework", "wip_limit", "remove_stage"}
     check_metrics_json(small_site / "metrics.json")
 
 

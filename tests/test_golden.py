@@ -35,6 +35,10 @@ Hand computation (all instants UTC, the project's stream.yaml and CSVs):
     lead [3, 4, 15]: mean 7.333333, p50 4, p85 at position 1.7 = 4 + 0.7 * 11 = 11.7
     throughput 3 / 4 = 0.75; flow efficiency (8 + 2.75 + 1.833333) / 22 = 0.571970
     WIP: G-3 02-02..02-04 (3), G-4 02-04..02-06 (3), G-5 02-10..02-12 (3), G-6 02-18..03-01 (12) -> 21 / 28 = 0.75
+  Scenario no-review-queue on February's items: review-queue G-3 02-02 09:00..02-03 09:00 (1 d),
+    G-4 02-05 10:00..16:00 (0.25 d), G-5 none -> leads [14, 3.75, 3]: mean 6.916667, p50 3.75,
+    p85 at position 1.7 = 3.75 + 0.7 * 10.25 = 10.925; process unchanged, so flow efficiency
+    (8 + 2.75 + 1.833333) / (22 - 1.25) = 0.606426
   Throughput chart, per ISO week from 01-05: G-1; none; G-2; none; G-3 and G-4; G-5; none; none
     -> [1, 0, 1, 0, 2, 1, 0] (the week of 02-23 ends on Monday 03-02, after as_of: not whole, left out)
 """
@@ -168,6 +172,13 @@ def test_metrics_match_the_hand_computation(site: Path) -> None:
     assert cur["flow_efficiency"] == pytest.approx((8 + 2.75 + 11 / 6) / 22, abs=1e-6)
     assert cur["aging_wip"]["max_days"] == 11.625
     assert doc["comparison"]["lead_time_p85"]["verdict"] == "not enough data"  # 2 and 3 items
+    scenario = doc["scenarios"]["no-review-queue"]
+    assert scenario["lead_time"]["projected"] == {
+        "count": 3, "mean": pytest.approx(83 / 12, abs=1e-6), "p50": 3.75, "p85": 10.925,
+        "p95": pytest.approx(3.75 + 0.9 * 10.25, abs=1e-6)}
+    assert scenario["lead_time"]["current"] == cur["lead_time"]
+    assert scenario["flow_efficiency"]["projected"] == pytest.approx((8 + 2.75 + 11 / 6) / 20.75, abs=1e-6)
+    assert scenario["stages"]["review-queue"]["projected"]["items_through"] == 0
 
 
 WEEKS = ["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26", "2026-02-02", "2026-02-09", "2026-02-16"]

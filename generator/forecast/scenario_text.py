@@ -98,8 +98,15 @@ def sentence(name: str, figures: dict[str, Any], label: str) -> str:
             if percent(flow["current"]) == percent(flow["projected"])
             else f"; flow efficiency would go from {percent(flow['current'])} to {percent(flow['projected'])}"
         )
-    return (
-        f"{name} would move lead time p85 {from_to(now['p85'], then['p85'])} (95% interval "
-        f"{range_text(lead['p85_interval'])}) and the median {from_to(now['p50'], then['p50'])} "
-        f"({range_text(lead['p50_interval'])}){tail}.{caveat}"
-    )
+    p85 = f"(95% interval {range_text(lead['p85_interval'])})"
+    p50 = f"({range_text(lead['p50_interval'])})"
+    p85_same = days_text(now["p85"]) == days_text(then["p85"])
+    if p85_same:
+        first = f"leave lead time p85 at {days_text(now['p85'])} {p85}"
+    else:
+        first = f"move lead time p85 {from_to(now['p85'], then['p85'])} {p85}"
+    if days_text(now["p50"]) == days_text(then["p50"]):
+        second = f"keep the median at {days_text(now['p50'])} {p50}"
+    else:
+        second = f"{'move ' if p85_same else ''}the median {from_to(now['p50'], then['p50'])} {p50}"
+    return f"{name} would {first} and {second}{tail}.{caveat}"

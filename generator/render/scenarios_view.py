@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import escape
+
 from generator.charts.scenarios import lead_time_chart
 from generator.metrics.aggregates import PeriodResult
 from generator.metrics.stream import StreamMetrics
@@ -155,3 +157,25 @@ def scenarios_context(
             scenario_view(ctx, metrics, period, r, folder, root) for r in metrics.scenarios.values()
         ],
     }
+
+
+def scenario_block(figures: dict[str, Any]) -> str:
+    """A report's `{{ scenario <id> }}`: the sentence, what the changes did and the figures table,
+    computed from the report's own period (so a closed period's report never changes)."""
+    rows = "".join(
+        f'<tr><th scope="row">{escape(r["measure"])}</th><td class="num">{escape(r["measured"])}</td>'
+        f'<td class="num">{escape(r["projected"])}</td><td class="num">{escape(r["interval"])}</td></tr>'
+        for r in figure_rows(figures)
+    )
+    changes = "".join(f"<li>{escape(c['text'])}</li>" for c in figures["changes"])
+    label = figures["period"]["label"]
+    return (
+        f'<div class="scenario-ref"><p class="scenario-sentence">{escape(figures["sentence"])} '
+        f'<span class="tag tag-projection">projection</span></p><ul class="scenario-changes">{changes}</ul>'
+        f'<div class="table-wrap"><table class="scenario-figures"><caption>{escape(figures["name"])}: '
+        f"measured in {escape(label)} ({figures['items']:,} completed items) and projected; the "
+        "interval is the 95% bootstrap interval of the projected value.</caption><thead><tr>"
+        '<th scope="col">Measure</th><th scope="col" class="num">Measured</th>'
+        '<th scope="col" class="num">Projected</th><th scope="col" class="num">95% interval</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table></div></div>"
+    )

@@ -865,12 +865,16 @@ STYLE = """
 .vsm-map a text{fill:var(--accent,#1f5f8b);text-decoration:underline}
 .vsm-map .vsm-tip{display:none;pointer-events:none}
 .vsm-map .vsm-tipbox{fill:var(--surface,#fff);stroke:var(--accent,#1f5f8b);stroke-width:2}
+@media print{.vsm-map{max-height:18cm}.vsm-map .vsm-focus,.vsm-map .vsm-tip{display:none!important}}
+"""
+
+# added to a future-state map's style only (MapModel.projection), so measured maps keep their bytes
+PROJECTION_STYLE = """
 .vsm-map .vsm-proj-badge{fill:var(--ink,#1d2329)}
 .vsm-map .vsm-proj-label{fill:var(--surface,#fff);letter-spacing:.06em}
 .vsm-map .vsm-proj-note{fill:var(--ink,#1d2329);font-style:italic}
 .vsm-projection .vsm-proc,.vsm-projection .vsm-data,.vsm-projection .vsm-tri,.vsm-projection .vsm-sumbox{stroke-dasharray:7 4}
-.vsm-projection .vsm-bg{fill:var(--projection-bg,#f7f9fb)}
-@media print{.vsm-map{max-height:18cm}.vsm-map .vsm-focus,.vsm-map .vsm-tip{display:none!important}}
+.vsm-projection .vsm-bg{fill:var(--projection-bg,#f3f6f9)}
 """
 
 
@@ -1483,7 +1487,7 @@ def render_map(model: MapModel, *, id_prefix: str = "vsm") -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="vsm-map{" vsm-projection" if model.projection else ""}" id="{p}" viewBox="0 0 {W} {height}" width="100%" '
         f'role="group" aria-roledescription="{"future-state value stream map" if model.projection else "value stream map"}" aria-labelledby="{p}-title {p}-desc" preserveAspectRatio="xMidYMin meet">'
         f'<title id="{p}-title">{_e(title)}</title>'
-        f'<desc id="{p}-desc">{_e(desc)}</desc><style>{STYLE}{focus_css}</style><defs>'
+        f'<desc id="{p}-desc">{_e(desc)}</desc><style>{STYLE}{PROJECTION_STYLE if model.projection else ""}{focus_css}</style><defs>'
         f'<marker id="{p}-flow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path class="vsm-head-flow" d="M0,0L10,5L0,10z"/></marker>'
         f'<marker id="{p}-back" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path class="vsm-head-rework" d="M0,0L10,5L0,10z"/></marker>'
         f'</defs><rect class="vsm-bg" width="{W}" height="{height}"/>'

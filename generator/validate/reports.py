@@ -8,6 +8,7 @@ report period's figures, written `{{ kind argument }}`:
     {{ verdict lead_time_p85 }}       just the verdict, as a badge
     {{ chart throughput }}            a chart of the period
     {{ map }}                         the value stream map of the period
+    {{ scenario <id> }}               a what-if scenario of stream.yaml, replayed on the period's items
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class FrontMatter(Strict):
 
 @dataclass(frozen=True)
 class Reference:
-    kind: str  # metric | compare | verdict | chart | map
+    kind: str  # metric | compare | verdict | chart | map | scenario
     arg: str
     start: int  # offset in the body
     end: int
@@ -277,10 +278,11 @@ def parse_references(
             "verdict": comparisons,
             "chart": list(CHARTS),
             "map": [],
+            "scenario": [s.id for s in definition.scenarios],
         }.get(kind)
         if known is None:
             close = get_close_matches(
-                kind, ["metric", "compare", "verdict", "chart", "map"], n=1, cutoff=0.5
+                kind, ["metric", "compare", "verdict", "chart", "map", "scenario"], n=1, cutoff=0.5
             )
             problems.append(
                 Problem(
@@ -289,7 +291,7 @@ def parse_references(
                     loc,
                     f"unknown reference '{{{{ {match.group(1)} }}}}'",
                     (f"did you mean '{close[0]}'? " if close else "")
-                    + "use metric, compare, verdict, chart or map (see docs/reports.md)",
+                    + "use metric, compare, verdict, chart, map or scenario (see docs/reports.md)",
                 )
             )
             continue
@@ -303,14 +305,20 @@ def parse_references(
                 continue
         elif arg not in known:
             close = get_close_matches(arg, known, n=1, cutoff=0.5)
+            names = (
+                f"the scenarios of stream.yaml: {', '.join(known)}"
+                if kind == "scenario" and known
+                else "stream.yaml has no scenarios: (docs/scenarios.md)"
+                if kind == "scenario"
+                else "see docs/reports.md for the names"
+            )
             problems.append(
                 Problem(
                     "E141",
                     "error",
                     loc,
                     f"unknown {kind} '{arg}'",
-                    (f"did you mean '{close[0]}'? " if close else "")
-                    + "see docs/reports.md for the names",
+                    (f"did you mean '{close[0]}'? " if close else "") + names,
                 )
             )
             continue

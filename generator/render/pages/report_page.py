@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from generator.charts import trends as charts
 from generator.charts.spec import Chart
 from generator.charts.theme import SERIES, layout, text
+from generator.forecast.scenarios import scenario_results
 from generator.metrics import trends
 from generator.metrics.aggregates import PeriodResult
 from generator.metrics.compare import compare_periods
@@ -28,6 +29,7 @@ from generator.render.charts_view import chart_view
 from generator.render.format import duration, instant, number, percent
 from generator.render.map_context import period_map
 from generator.render.markdown_text import render_markdown
+from generator.render.scenarios_view import scenario_block
 from generator.render.tables import clean
 from generator.validate.reports import ReportDef
 
@@ -226,6 +228,18 @@ def build_report(
         else {}
     )
     chart_objs = _period_charts(metrics, period, base if use_base else None)
+    wanted = {ref.arg for ref in report.references if ref.kind == "scenario"}
+    scenarios = (
+        scenario_results(
+            metrics.config.id,
+            d,
+            metrics.result,
+            period,
+            tuple(s for s in d.scenarios if s.id in wanted),
+        )
+        if wanted and metrics.result is not None
+        else {}
+    )
     shown: dict[str, Any] = {"period": period.span.as_dict(), "as_of": the_span.as_of}
     placeholders: dict[str, str] = {}
     body = report.body
@@ -267,6 +281,15 @@ def build_report(
             view = chart_view(chart_objs[ref.arg], ctx, folder)
             shown[f"chart:{ref.arg}"] = view["spec_json"]
             placeholders[token] = ctx.env.get_template("_chart.html").module.chart(view, lazy=True)  # type: ignore[attr-defined]
+        elif ref.kind == "scenario":
+            found = scenarios.get(ref.arg)
+            if found is None:
+                placeholders[token] = (
+                    '<span class="muted">(no completed items in the period to project)</span>'
+                )
+                continue
+            shown[f"scenario:{ref.arg}"] = found.figures
+            placeholders[token] = scenario_block(found.figures)
         elif ref.kind == "map":
             vsm = period_map(
                 metrics,
@@ -283,7 +306,9 @@ def build_report(
     pieces.append(body[last:])
     html = render_markdown("".join(pieces))
     block = {
-        f"VSMREF{i:04d}X" for i, ref in enumerate(report.references) if ref.kind in ("chart", "map")
+        f"VSMREF{i:04d}X"
+        for i, ref in enumerate(report.references)
+        if ref.kind in ("chart", "map", "scenario")
     }
     for token, value in placeholders.items():
         # a chart or map alone on its line became a paragraph: block content must not sit in a <p>
