@@ -143,6 +143,11 @@ def test_the_future_state_map_is_marked_as_a_projection() -> None:
     assert 'class="vsm-map vsm-projection"' in svg and "PROJECTION · not measured" in svg
     assert "Future-state value stream map (projection): Demo, Halve the queue" in svg
     assert "Projection, not measured" in table and "<th scope=\"col\">Projected</th>" in table
+    # under a box only what the projection changed: lead time mean 4 -> 3, p50 4 -> 3, p85 5 -> 4
+    # ('was' and the measured value, no verdict); the unchanged stage means (1 d, 2 d) only in the
+    # hover detail, with '='
+    assert re.findall(r">(was [^<]*)<", svg) == ["was 4.0\xa0d ▼", "was 4.0\xa0d ▼", "was 5.0\xa0d ▼"]
+    assert "(was 1.0\xa0d =)" in svg and "(was 2.0\xa0d =)" in svg
     # a projection has no WIP now: the map drops it (and the totals without a value)
     assert "WIP now" not in svg and "WIP now" in render_map(plain, id_prefix="p")
     assert "vsm-projection" not in render_map(plain, id_prefix="p") and 'class="vsm-map"' in render_map(plain, id_prefix="p")

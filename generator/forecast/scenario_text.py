@@ -53,7 +53,7 @@ def change_text(effect: dict[str, Any], names: dict[str, str], label: str, n: in
         how = (
             "all of them"
             if spared == sent
-            else f"{spared} of them, spread evenly over the round-trip times"
+            else f"{spared} of them, spread evenly over the round-trip times,"
         )
         return (
             f"{stage} sent {sent} of the {n} items back (a round trip of {trips} on average, from "
