@@ -158,6 +158,8 @@ def test_every_chart_draws(crawl: Crawl) -> None:
     for stream in ("development", "support"):
         visit = crawl.visits[f"streams/{stream}/forecast/"]
         assert visit.charts >= 6 and visit.charts_drawn == visit.charts, (stream, visit)
+        # and its what-if section: one lead-time chart per scenario (two per example stream)
+        assert visit.charts >= 6 + 2, (stream, visit)
     assert sum(v.charts_drawn for v in crawl.visits.values()) >= 20
 
 
@@ -295,6 +297,29 @@ def test_items_table_sorts_by_keyboard(items_page: tuple[Any, Visit]) -> None:
 
 
 # ---------------------------------------------------------------- the map, screenshots, phone width
+
+@pytest.mark.parametrize(("stream", "scenarios"), [("development", ("review-rota-everywhere", "wip-limit-6")), ("support", ("complete-at-intake", "weekend-dispatch"))])
+def test_forecast_page_shows_the_scenarios(context: Any, example_url: str, stream: str, scenarios: tuple[str, ...]) -> None:
+    """The what-if section of the Forecast page: the measured map, then per scenario its lead-time
+    chart drawn by plotly and its future-state map, marked as a projection, both with a real size."""
+    page, visit = open_page(context, example_url + f"streams/{stream}/forecast/")
+    draw_every_chart(page, visit)
+    section = page.locator("#scenarios")
+    assert section.is_visible()
+    assert section.locator("#scenario-current-state svg.vsm-map:not(.vsm-projection)").count() == 1
+    for sid in scenarios:
+        article = page.locator(f"#scenario-{sid}")
+        chart = article.locator(f'.chart[data-spec="scenario-{sid}-lead-time-spec"]')
+        assert chart.get_attribute("data-ready") == "1", sid
+        assert chart.locator(".main-svg").count() >= 1, f"{sid}: plotly drew nothing"
+        svg = article.locator("svg.vsm-map.vsm-projection")
+        assert svg.count() == 1 and svg.is_visible(), sid
+        box = svg.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 150, (sid, box)
+        assert "PROJECTION · not measured" in (svg.text_content() or ""), sid
+    assert visit.undrawn == [] and visit.problems() == []
+    page.close()
+
 
 def test_stream_page_shows_the_value_stream_map(context: Any, example_url: str) -> None:
     page, visit = open_page(context, example_url + "streams/development/")

@@ -1,5 +1,5 @@
 """The forecast page: when will the open work be done, how many by a date, how good those forecasts
-have been, and the service level expectation. The what-if scenarios plug in below (issue 10)."""
+have been, the service level expectation, and the what-if scenarios with their future-state maps."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from generator.forecast.plan import Forecast
 from generator.forecast.sle import RISK_WORDS
 from generator.metrics.stream import StreamMetrics
 from generator.render.charts_view import chart_view, table_csv
+from generator.render.scenarios_view import scenarios_context
 
 if TYPE_CHECKING:
     from generator.render.site import SiteContext
@@ -167,8 +168,8 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
     d = metrics.config.definition
     folder = f"streams/{metrics.config.id}/forecast"
     page = context(ctx, metrics, folder)
-    # ---- what-if scenarios (issue 10, the scenarios half): pass `scenarios=...` here and
-    # forecast.html includes _scenarios.html in its marked place
+    # the what-if scenarios (docs/scenarios.md): forecast.html includes _scenarios.html
+    scenarios = scenarios_context(ctx, metrics, folder, "../../../")
     ctx.page(
         f"{folder}/index.html",
         "forecast.html",
@@ -176,5 +177,6 @@ def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> Non
         nav=nav,
         active="forecast",
         as_of=metrics.as_of,
+        scenarios=scenarios,
         **page,
     )
