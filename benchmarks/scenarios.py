@@ -90,15 +90,16 @@ def measure(project: Path) -> dict[str, list[float]]:
 
 @contextmanager
 def bench_project(n: int) -> Iterator[Path]:
-    """A temporary project: the bench stream of size n (its data linked, not copied) with
-    BENCH_SCENARIOS added to its stream.yaml."""
-    from benchmarks.run import prepare
+    """A temporary project beside the bench stream of size n: its data hard-linked, not copied (a
+    symbolic link would lead outside the project, E120), BENCH_SCENARIOS added to stream.yaml."""
+    from benchmarks.run import OUT, prepare
 
     source = prepare(n) / "streams" / "bench"
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         stream = Path(tmp) / "streams" / "bench"
-        stream.mkdir(parents=True)
-        (stream / "data").symlink_to(source / "data", target_is_directory=True)
+        (stream / "data").mkdir(parents=True)
+        for file in (source / "data").iterdir():
+            os.link(file, stream / "data" / file.name)
         text = (source / "stream.yaml").read_text(encoding="utf-8")
         (stream / "stream.yaml").write_text(text + BENCH_SCENARIOS, encoding="utf-8")
         yield Path(tmp)

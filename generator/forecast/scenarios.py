@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from generator.forecast.paths import (
     ItemPaths,
@@ -195,20 +194,6 @@ def projected_summary(
     process, wait = projection.process, projection.wait
     denominator = float(process.sum(dtype=np.float64) + wait.sum(dtype=np.float64))
     moves = projection.moves
-    frame = pd.DataFrame(
-        {
-            "row": moves.item,
-            "from_stage": np.array(ids, dtype=object)[moves.from_stage],
-            "to_stage": np.array(ids, dtype=object)[moves.to_stage],
-        }
-    )
-    counted = (
-        frame.drop_duplicates(["row", "from_stage", "to_stage"])
-        .groupby(["from_stage", "to_stage"], sort=True)
-        .size()
-        if len(frame)
-        else pd.Series(dtype="int64")
-    )
     reworked = np.zeros(n, dtype=bool)
     reworked[moves.item] = True
     return {
@@ -227,14 +212,24 @@ def projected_summary(
         "rework_rate": float(reworked.mean()) if n else None,
         "stages": stages,
         "rolled_pct_complete_accurate": float(np.prod(ca_values)) if ca_values else None,
-        "rework_moves": [
-            {"from": key[0], "to": key[1], "items": int(c), "share": float(c / n)}  # type: ignore[index]
-            for key, c in counted.items()
-        ]
-        if n
-        else [],
+        "rework_moves": rework_moves(moves, ids, n),
         "bottleneck": bottleneck(definition, stages),
     }
+
+
+def rework_moves(moves: Moves, ids: list[str], n: int) -> list[dict[str, Any]]:
+    """Per (from, to) pair of stages, the items that moved back that way at least once, in the
+    order of aggregates.py's (sorted by the stage ids): counted over the moves left."""
+    if not n or not len(moves.item):
+        return []
+    w = len(ids)
+    once = np.unique((moves.item * w + moves.from_stage) * w + moves.to_stage) % (w * w)
+    pairs, counts = np.unique(once, return_counts=True)
+    found = sorted(
+        (ids[int(p) // w], ids[int(p) % w], int(c))
+        for p, c in zip(pairs, counts, strict=True)  # a loop over the few pairs of stages
+    )
+    return [{"from": a, "to": b, "items": c, "share": float(c / n)} for a, b, c in found]
 
 
 def bottleneck(definition: StreamDef, stages: dict[str, Any]) -> str | None:

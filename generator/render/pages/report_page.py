@@ -204,6 +204,13 @@ def fingerprint(numbers: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
 
+def _same_span(a: PeriodResult, b: PeriodResult) -> bool:
+    """Whether two periods are the same items as of the same instant under the same label (a
+    report on the current period reuses the stream's scenario results: the same figures)."""
+    keys = ("start", "end", "as_of", "label")
+    return all(getattr(a.span, k) == getattr(b.span, k) for k in keys)
+
+
 def build_report(
     ctx: SiteContext, metrics: StreamMetrics, report: ReportDef, folder: str
 ) -> dict[str, Any]:
@@ -229,8 +236,11 @@ def build_report(
     )
     chart_objs = _period_charts(metrics, period, base if use_base else None)
     wanted = {ref.arg for ref in report.references if ref.kind == "scenario"}
+    current = metrics.periods.get("current")
     scenarios = (
-        scenario_results(
+        {sid: r for sid, r in metrics.scenarios.items() if sid in wanted}
+        if current is not None and _same_span(current, period)
+        else scenario_results(
             metrics.config.id,
             d,
             metrics.result,
