@@ -45,6 +45,8 @@ lint: $(VENV)/.installed-test ## ruff and mypy (strict) on generator/
 
 bench: $(VENV)/.installed-test ## time full builds of 10k, 100k and 1M synthetic items
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.scenarios --project .
+	$(BIN)/python -m benchmarks.scenarios --bench 1000000 --repeat 1
 
 golden: $(VENV)/.installed-test ## refresh the golden files after an intended output change
 	VSM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py

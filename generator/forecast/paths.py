@@ -150,14 +150,20 @@ def moves_back(paths: ItemPaths, keep: np.ndarray) -> Moves:
 def complete_accurate(
     paths: ItemPaths, keep: np.ndarray, moves: Moves, active: list[int]
 ) -> dict[int, np.ndarray]:
-    """Per active stage: a per-item flag, True when the item was not sent back to the stage or
-    before it from a later stage after first entering it (METRICS.md's %C&A), over kept segments."""
+    """Per active stage: a per-item flag, True when no move back from a later stage landed in the
+    stage, nor before it after the item first entered it (METRICS.md's %C&A, engine.py's rule),
+    over kept segments."""
     out: dict[int, np.ndarray] = {}
     for j in active:
         entered = np.full(paths.n_items, BIG, dtype=np.int64)
         at = np.flatnonzero(keep & (paths.code == j))
         np.minimum.at(entered, paths.item[at], at)
-        hit = (moves.from_stage > j) & (moves.to_stage <= j) & (moves.at > entered[moves.item])
+        # a move back landing in the stage counts even as its first entry (the item was sent back
+        # to it); one landing before it counts only after the item first entered it
+        after_entry = moves.at > entered[moves.item]
+        hit = (moves.from_stage > j) & (
+            (moves.to_stage == j) | ((moves.to_stage < j) & after_entry)
+        )
         ok = np.ones(paths.n_items, dtype=bool)
         ok[moves.item[hit]] = False
         out[j] = ok
