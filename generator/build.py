@@ -6,11 +6,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from generator.cache import BuildCache, CachedStream  # build cache (generator/cache.py)
-from generator.errors import Problem, sort_problems
+from generator.errors import Location, Problem, sort_problems
 from generator.metrics.compare import preload_statistics
 from generator.metrics.stream import StreamMetrics, compute_stream
 from generator.model import Project, StreamConfig, StreamData
@@ -18,6 +19,9 @@ from generator.render.site import SiteOptions, render_site
 from generator.sources.collect import read_stream
 from generator.validate.stream import load_project
 from generator.write import write_site
+
+if TYPE_CHECKING:
+    from generator.engines.dask_engine import DaskEngine
 
 Progress = Callable[[str, str, float], None]
 # Streams above this many events are not cached: their pickle (about 230 bytes per event) would
@@ -72,6 +76,13 @@ class BuildOptions:
     noindex: bool | None = None
     only: frozenset[str] | None = None
     cache: bool = False  # build cache: reuse unchanged streams' metrics from <project>/.vsm-cache (`vsm build` turns it on; --no-cache)
+    engine: str | None = None  # "pandas" or "dask" (docs/scale.md); None: vsm.yaml's `engine:`
+    scheduler: str | None = (
+        None  # dask: a running scheduler's address; None: vsm.yaml's, else a LocalCluster
+    )
+    workers: int | None = (
+        None  # dask LocalCluster: worker processes (None: vsm.yaml's, else the cores)
+    )
 
 
 def _noop(stream: str, step: str, fraction: float) -> None:
@@ -115,48 +126,11 @@ def build(
     computed: list[StreamMetrics] = []
     # ---- build cache (generator/cache.py): an unchanged stream reuses its metrics instead of reading and computing
     store = cache if cache is not None else BuildCache(options.project, enabled=options.cache)
-    preloaded = False
-    for config in project.streams:
-        hit = store.lookup(config)
-        if hit is not None:
-            computed.append(hit.metrics)
-            report.reused.append(config.id)
-            report.problems += [p for p in hit.metrics.problems if p not in report.problems]
-            report.streams.append(_counted(config.id, hit.items, hit.events, hit.metrics.problems))
-            report.inputs[config.id] = list(hit.metrics.quality.get("inputs", []))
-            progress(config.id, "reused", 0.8)
-            continue
-        progress(config.id, "reading", 0.1)
-        if not preloaded:
-            preload_statistics()  # every computed stream compares baseline with current
-            preloaded = True
-        data = read_stream(Path(project.root), config)
-        pa.default_memory_pool().release_unused()  # the reader's buffers: give them back before computing
-        report.inputs[config.id] = sorted(data.inputs)
-        # ---- end build cache
-        stream_problems = list(data.problems)
-        if not any(p.severity == "error" for p in data.problems):
-            progress(config.id, "computing", 0.4)
-            metrics = compute_stream(config, data)
-            metrics.problems = sort_problems(stream_problems + metrics.problems)
-            metrics.quality["skipped"] = dict(sorted(data.skipped.items()))
-            metrics.quality["inputs"] = sorted(data.inputs)
-            metrics.quality["unavailable"] = unavailable_metrics(data.notes)
-            computed.append(metrics)
-            stream_problems = metrics.problems
-        report.problems += [p for p in stream_problems if p not in report.problems]
-        report.streams.append(_summary(config.id, data, stream_problems))
-        # ---- build cache: keep what was computed for the next build
-        if computed and computed[-1].config is config and len(data.events) <= CACHE_MAX_EVENTS:
-            report.computed.append(config.id)
-            store.store(
-                config,
-                CachedStream(computed[-1], report.streams[-1].items, report.streams[-1].events),
-                data.inputs,
-            )
-        # ---- end build cache
-        del data  # the raw frames are not needed once computed; free them before rendering
-        progress(config.id, "computed", 0.8)
+    engine = _Engine(options, project)
+    try:
+        _compute_all(project, options, progress, report, computed, store, engine)
+    finally:
+        engine.close()
     report.problems = sort_problems(report.problems)
     if report.errors or (options.strict and report.warnings):
         report.seconds = time.perf_counter() - started
@@ -176,6 +150,114 @@ def build(
     report.written = True
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Engine:
+    """The engine computing the streams: the pandas engine, or a dask cluster started (or
+    reached) when the first stream needs computing and closed after the last."""
+
+    def __init__(self, options: BuildOptions, project: Project) -> None:
+        settings = project.settings.engine
+        changes: dict[str, object] = {}
+        if options.engine is not None:
+            changes["kind"] = options.engine
+        if options.scheduler is not None:
+            changes.update(scheduler=options.scheduler, workers=None, memory_limit=None)
+        if options.workers is not None:
+            changes["workers"] = options.workers
+        self.settings = settings.model_copy(update=changes)
+        self.where = Location(
+            "vsm.yaml" if (options.engine, options.scheduler) == (None, None) else "(command line)"
+        )
+        self.dask: DaskEngine | None = None  # dask and distributed are imported only for it
+
+    @property
+    def is_dask(self) -> bool:
+        return self.settings.kind == "dask"
+
+    def start(self) -> list[Problem]:
+        if self.dask is not None or not self.is_dask:
+            return []
+        from generator.engines.cluster import start
+        from generator.engines.dask_engine import DaskEngine
+
+        s = self.settings
+        cluster, problems = start(s.scheduler, s.workers, s.memory_limit, self.where)
+        if cluster is not None:
+            self.dask = DaskEngine(cluster, s)
+        return problems
+
+    def close(self) -> None:
+        if self.dask is not None:
+            self.dask.cluster.close()
+            self.dask = None
+
+
+def _compute_all(
+    project: Project,
+    options: BuildOptions,
+    progress: Progress,
+    report: BuildReport,
+    computed: list[StreamMetrics],
+    store: BuildCache,
+    engine: _Engine,
+) -> None:
+    preloaded = False
+    for config in project.streams:
+        hit = store.lookup(config)
+        if hit is not None:
+            computed.append(hit.metrics)
+            report.reused.append(config.id)
+            report.problems += [p for p in hit.metrics.problems if p not in report.problems]
+            report.streams.append(_counted(config.id, hit.items, hit.events, hit.metrics.problems))
+            report.inputs[config.id] = list(hit.metrics.quality.get("inputs", []))
+            progress(config.id, "reused", 0.8)
+            continue
+        progress(config.id, "reading", 0.1)
+        if not preloaded:
+            preload_statistics()  # every computed stream compares baseline with current
+            preloaded = True
+        started = engine.start()
+        if started:
+            report.problems += started
+            return
+        if engine.dask is None:
+            data = read_stream(Path(project.root), config)
+        else:
+            lazy = engine.dask.read(Path(project.root), config)  # events stay for the workers
+            data = lazy.data
+        pa.default_memory_pool().release_unused()  # the reader's buffers: give them back before computing
+        report.inputs[config.id] = sorted(data.inputs)
+        # ---- end build cache
+        stream_problems = list(data.problems)
+        if not any(p.severity == "error" for p in data.problems):
+            progress(config.id, "computing", 0.4)
+            if engine.dask is None:
+                metrics = compute_stream(config, data)
+            else:
+                metrics = engine.dask.compute(config, lazy)
+                stream_problems = list(data.problems)  # with what the workers' readers found
+        if not any(p.severity == "error" for p in stream_problems):
+            metrics.problems = sort_problems(stream_problems + metrics.problems)
+            metrics.quality["skipped"] = dict(sorted(data.skipped.items()))
+            metrics.quality["inputs"] = sorted(data.inputs)
+            metrics.quality["unavailable"] = unavailable_metrics(data.notes)
+            computed.append(metrics)
+            stream_problems = metrics.problems
+        report.problems += [p for p in stream_problems if p not in report.problems]
+        report.streams.append(_summary(config.id, data, stream_problems))
+        events = data.counts[1] if data.counts is not None else len(data.events)
+        # ---- build cache: keep what was computed for the next build
+        if computed and computed[-1].config is config and events <= CACHE_MAX_EVENTS:
+            report.computed.append(config.id)
+            store.store(
+                config,
+                CachedStream(computed[-1], report.streams[-1].items, report.streams[-1].events),
+                data.inputs,
+            )
+        # ---- end build cache
+        del data  # the raw frames are not needed once computed; free them before rendering
+        progress(config.id, "computed", 0.8)
 
 
 def _counted(stream_id: str, items: int, events: int, problems: list[Problem]) -> StreamSummary:
@@ -203,6 +285,8 @@ def unavailable_metrics(notes: dict[str, object]) -> list[str]:
 
 
 def _summary(stream_id: str, data: StreamData, problems: list[Problem]) -> StreamSummary:
+    if data.counts is not None:  # the dask engine counted the rows its workers read
+        return _counted(stream_id, *data.counts, problems)
     return StreamSummary(
         stream_id,
         items=int(data.items["item_id"].nunique())

@@ -92,6 +92,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         privacy=True if args.private else None,
         noindex=True if args.noindex else None,
         cache=not args.no_cache,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        workers=args.workers,
     )
     progress, bar = _progress(not args.quiet)
     try:
@@ -285,6 +288,27 @@ def parser() -> argparse.ArgumentParser:
         "--no-cache",
         action="store_true",
         help="read and compute every stream again, ignoring .vsm-cache/",
+    )
+    b.add_argument(
+        "--engine",
+        choices=("pandas", "dask"),
+        default=None,
+        help="what computes the metrics: pandas in this process (the default), or dask on a "
+        "cluster (docs/scale.md); default: vsm.yaml's engine",
+    )
+    b.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="dask: a running scheduler, e.g. tcp://10.0.0.5:8786 (default: vsm.yaml's, else a "
+        "local cluster of worker processes on 127.0.0.1)",
+    )
+    b.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="dask, local cluster: worker processes (default: vsm.yaml's, else one per core)",
     )
     b.add_argument("--quiet", action="store_true", help="no progress output")
     b.add_argument("--debug", action="store_true", help="show a traceback on internal errors")

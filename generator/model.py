@@ -97,3 +97,5 @@ class StreamData:
     skipped: dict[str, int] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)
+    # (items, events) when the events are not held in `events` (the dask engine reads them on its workers)
+    counts: tuple[int, int] | None = None

@@ -9,7 +9,7 @@ any as_of later gives the same result as preparing the cut log.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,10 @@ class Prepared:
     item_dtype: (
         pd.CategoricalDtype
     )  # categories = item ids in code order, for cheap item_id columns
+    # unmapped rows per (state, file): rows and first line; what unmapped_states is made of
+    unmapped_by_file: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["state", "file", "rows", "line"])
+    )
 
 
 def _carry_forward(
@@ -272,15 +276,12 @@ def prepare(
             "line": line[unmapped_rows],
         }
     )
-    unmapped_states = (
+    unmapped_by_file = (
         unmapped.groupby(["state", "file"], sort=True)
         .agg(rows=("line", "size"), line=("line", "min"))
         .reset_index()
-        .groupby("state", sort=True)
-        .agg(rows=("rows", "sum"), file=("file", "first"), line=("line", "first"))
-        .reset_index()
         if len(unmapped)
-        else pd.DataFrame(columns=["state", "rows", "file", "line"])
+        else pd.DataFrame(columns=["state", "file", "rows", "line"])
     )
     return Prepared(
         items=info,
@@ -294,12 +295,29 @@ def prepare(
         line=line,
         actors=np.asarray(actor_names.to_pylist(), dtype=object),
         files=files,
-        unmapped_states=unmapped_states,
+        unmapped_states=unmapped_summary(unmapped_by_file),
+        unmapped_by_file=unmapped_by_file,
         duplicates=duplicates,
         excluded_items=excluded_count,
         has_actor=bool((actor_code >= 0).any()),
         first_ts=_first_per_item(item, ts, len(info)),
         item_dtype=pd.CategoricalDtype(pd.Index(info["item_id"].array, dtype="string")),
+    )
+
+
+def unmapped_summary(by_file: pd.DataFrame) -> pd.DataFrame:
+    """One row per unmapped state: rows (all files), and the first file (in path order) with its
+    first line. `by_file` may hold several rows per (state, file), from sets of items read apart:
+    they add up."""
+    if not len(by_file):
+        return pd.DataFrame(columns=["state", "rows", "file", "line"])
+    return (
+        by_file.groupby(["state", "file"], sort=True)
+        .agg(rows=("rows", "sum"), line=("line", "min"))
+        .reset_index()
+        .groupby("state", sort=True)
+        .agg(rows=("rows", "sum"), file=("file", "first"), line=("line", "first"))
+        .reset_index()
     )
 
 

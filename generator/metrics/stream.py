@@ -120,7 +120,7 @@ def compute_stream(config: StreamConfig, data: StreamData) -> StreamMetrics:
     result = timeline_at(prep, definition, as_of)
     out.prepared, out.result = prep, result
     facts = prepared_facts(prep)
-    out.problems += _item_problems(config, prep, result, facts)
+    out.problems += item_problems(config, prep, result, facts)
     if not len(result.items):
         out.problems.append(nothing_to_compute(config, at_as_of=True))
         return out
@@ -334,7 +334,7 @@ def _max_sorted(out: np.ndarray, prep: Prepared) -> None:
     out[prep.item[bounds]] = np.maximum.reduceat(prep.ts, bounds)
 
 
-def _item_problems(
+def item_problems(
     config: StreamConfig, prep: Prepared, result: ItemResult, facts: PreparedFacts
 ) -> list[Problem]:
     out: list[Problem] = []

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from generator.model import StreamConfig, StreamData
 from generator.sources import KINDS
-from generator.sources.base import ReadContext
+from generator.sources.base import ReadContext, SourceData
 
 EVENT_DTYPES = {
     "item_id": "string",
@@ -49,8 +51,22 @@ def _concat(parts: list[pd.DataFrame], dtypes: dict[str, str]) -> pd.DataFrame:
     return _typed(pd.concat([_typed(p, dtypes) for p in parts], ignore_index=True), dtypes)
 
 
-def read_stream(root: Path, config: StreamConfig) -> StreamData:
-    """Read all sources in stream.yaml order; the `source` column keeps that order for tie-breaks."""
+def skipped_key(reason: str, inputs: list[str], kind: str) -> str:
+    """How a source's skipped rows are named on the data-quality page."""
+    return f"{reason} ({', '.join(inputs) or kind})"
+
+
+def read_stream(
+    root: Path,
+    config: StreamConfig,
+    read: Callable[[Any, ReadContext], SourceData] | None = None,
+) -> StreamData:
+    """Read all sources in stream.yaml order; the `source` column keeps that order for tie-breaks.
+
+    `read` reads one source (default: its kind's reader); the dask engine passes one that leaves
+    events-parquet sources to its workers.
+    """
+    reader = read or (lambda options, ctx: KINDS[options.kind].read(options, ctx))
     events: list[pd.DataFrame] = []
     items: list[pd.DataFrame] = []
     extra: dict[str, list[pd.DataFrame]] = {"deployments": [], "changes": [], "incidents": []}
@@ -66,7 +82,7 @@ def read_stream(root: Path, config: StreamConfig) -> StreamData:
     with ThreadPoolExecutor(max_workers=2) as pool:
         parts = list(
             pool.map(
-                lambda pair: KINDS[pair[0].kind].read(*pair),
+                lambda pair: reader(*pair),
                 zip(config.sources, contexts, strict=True),
             )
         )
@@ -75,7 +91,7 @@ def read_stream(root: Path, config: StreamConfig) -> StreamData:
         data.inputs += part.inputs
         for reason, count in part.skipped.items():
             if count:
-                data.skipped[f"{reason} ({', '.join(part.inputs) or options.kind})"] = count
+                data.skipped[skipped_key(reason, part.inputs, options.kind)] = count
         data.notes.update(part.notes)
         if part.events is not None and len(part.events):
             frame = part.events.copy()

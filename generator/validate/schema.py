@@ -224,6 +224,27 @@ class StreamDef(Strict):
         raise KeyError(stage_id)
 
 
+MEMORY_PATTERN = r"^(auto|\d+(\.\d+)?\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB))$"
+
+
+class Engine(Strict):
+    """vsm.yaml `engine:`: what computes the metrics (docs/scale.md)."""
+
+    kind: Literal["pandas", "dask"] = "pandas"
+    scheduler: str | None = None  # a running dask scheduler (tcp://host:8786); none: a LocalCluster
+    workers: Annotated[int, Field(gt=0)] | None = None  # LocalCluster only (default: the cores)
+    memory_limit: Annotated[str, Field(pattern=MEMORY_PATTERN)] | None = None  # per worker
+    partition_events: Annotated[int, Field(gt=0)] = 1_000_000  # events per partition (about)
+
+    @model_validator(mode="after")
+    def _local_only(self) -> Engine:
+        if self.scheduler and (self.workers is not None or self.memory_limit is not None):
+            raise ValueError(
+                "workers and memory_limit size the local cluster; a cluster at `scheduler` has its own"
+            )
+        return self
+
+
 class ProjectDef(Strict):
     """The optional vsm.yaml at the project root."""
 
@@ -231,3 +252,9 @@ class ProjectDef(Strict):
     privacy: bool = False
     noindex: bool = False
     base_url: str | None = None
+    engine: Engine = Engine()
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _engine_name(cls, value: object) -> object:
+        return {"kind": value} if isinstance(value, str) else value
