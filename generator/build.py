@@ -15,7 +15,9 @@ from generator.errors import Location, Problem, sort_problems
 from generator.metrics.compare import preload_statistics
 from generator.metrics.stream import StreamMetrics, compute_stream
 from generator.model import Project, StreamConfig, StreamData
-from generator.render.site import SiteOptions, render_site
+from generator.render.context import SiteOptions
+from generator.render.memo import RenderMemo
+from generator.render.site import render_site
 from generator.sources.collect import read_stream
 from generator.validate.stream import load_project
 from generator.write import write_site
@@ -112,12 +114,16 @@ def check(options: BuildOptions, progress: Progress = _noop) -> BuildReport:
 
 
 def build(
-    options: BuildOptions, progress: Progress = _noop, cache: BuildCache | None = None
+    options: BuildOptions,
+    progress: Progress = _noop,
+    cache: BuildCache | None = None,
+    memo: RenderMemo | None = None,
 ) -> BuildReport:
     """Build the whole site; write it only when no input is invalid (and, with strict, nothing warned).
 
     Streams whose inputs are unchanged reuse their metrics from the build cache: `cache` when
-    given (vsm serve), else the project's `.vsm-cache/` when `options.cache`; rendering is always whole-site.
+    given (vsm serve), else the project's `.vsm-cache/` when `options.cache`. With a render memo
+    (vsm serve) only the pages whose inputs changed are rendered again (render/memo.py).
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -142,7 +148,7 @@ def build(
         privacy=settings.privacy if options.privacy is None else options.privacy,
         noindex=settings.noindex if options.noindex is None else options.noindex,
     )
-    files = render_site(project, computed, site_options, Path(project.root))
+    files = render_site(project, computed, site_options, Path(project.root), memo)
     for metrics in computed:
         progress(metrics.config.id, "written", 1.0)
     write_site(files, options.out)
@@ -248,13 +254,12 @@ def _compute_all(
         report.streams.append(_summary(config.id, data, stream_problems))
         events = data.counts[1] if data.counts is not None else len(data.events)
         # ---- build cache: keep what was computed for the next build
-        if computed and computed[-1].config is config and events <= CACHE_MAX_EVENTS:
-            report.computed.append(config.id)
-            store.store(
-                config,
-                CachedStream(computed[-1], report.streams[-1].items, report.streams[-1].events),
-                data.inputs,
-            )
+        if computed and computed[-1].config is config:
+            small = events <= CACHE_MAX_EVENTS
+            if small:
+                report.computed.append(config.id)
+            kept = CachedStream(computed[-1], report.streams[-1].items, report.streams[-1].events)
+            store.store(config, kept, data.inputs, disk=small)
         # ---- end build cache
         del data  # the raw frames are not needed once computed; free them before rendering
         progress(config.id, "computed", 0.8)

@@ -4,12 +4,17 @@ Reading and computing are the expensive part of a build, so each stream's
 result is kept in `<project>/.vsm-cache/streams/<id>.pickle` under a key made of
 content hashes (sha256), never of modification times:
 
-- the stream's `stream.yaml`, `notes.md` and `reports/*.md`, and the project's `vsm.yaml`;
+- the stream's `stream.yaml` and the project's `vsm.yaml` (not `notes.md` or `reports/*.md`:
+  they are only rendered, never computed from, so editing them reuses the metrics);
 - every input file the stream's sources read (`StreamData.inputs`), the listing of
   every folder a source option names (a new export in a jira-json folder counts),
   and, for a git repository, its refs and HEAD (commits are immutable, refs name them);
 - `generator.__version__`, a hash of the `generator/` package's files, and the
   versions of Python and the libraries that compute (a code change invalidates everything).
+
+`vsm serve` also keeps each entry in memory (`memory=True`): an unchanged stream
+is then handed back as the very same object, without unpickling, and the
+renderer's memo (render/memo.py) knows its pages are unchanged too.
 
 An entry is a magic line, a JSON header (key, input digests, payload digest)
 and the pickled payload. Any entry that cannot be read, does not match or fails
@@ -142,11 +147,21 @@ def _git_fingerprint(repo: Path) -> str | None:
 class BuildCache:
     """Per-stream cache of computed metrics in `<project>/.vsm-cache/`; counts hits (`reused`) and misses."""
 
-    def __init__(self, project: Path, enabled: bool = True, digests: Digests | None = None) -> None:
+    def __init__(
+        self,
+        project: Path,
+        enabled: bool = True,
+        digests: Digests | None = None,
+        memory: bool = False,
+    ) -> None:
         self.root = project.resolve()
         self.enabled = enabled
         self.folder = self.root / CACHE_DIR / "streams"
         self.digests = digests or Digests()
+        # stream id -> (key, input digests, result): vsm serve's entries, kept as objects
+        self.memory: dict[str, tuple[str, dict[str, str], CachedStream]] | None = (
+            {} if memory else None
+        )
 
     # ------------------------------------------------------------ keys
 
@@ -154,14 +169,12 @@ class BuildCache:
         return self.digests.file(path) or "-"
 
     def stream_key(self, config: StreamConfig) -> str:
-        """What the stream is, apart from its data: definition, narratives, project settings, code."""
-        folder = self.root / config.folder
+        """What the stream is, apart from its data: definition, project settings, code.
+
+        Notes and reports are not part of it: metrics are never computed from them
+        (a report's own period is computed while rendering, by `period_for`)."""
         parts = [code_digest(), config.id, config.folder]
         parts += [f"stream.yaml={self._bytes_digest(self.root / config.yaml_path)}"]
-        parts += [f"notes.md={self._bytes_digest(folder / 'notes.md')}"]
-        reports = folder / "reports"
-        if reports.is_dir():
-            parts += [f"{p.name}={self._bytes_digest(p)}" for p in sorted(reports.glob("*.md"))]
         parts += [f"vsm.yaml={self._bytes_digest(self.root / 'vsm.yaml')}"]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -197,6 +210,14 @@ class BuildCache:
 
     def lookup(self, config: StreamConfig) -> CachedStream | None:
         """The stored result when the stream and all its inputs are unchanged; None otherwise (or on any damage)."""
+        if self.memory is not None and config.id in self.memory:
+            key, digests, kept = self.memory[config.id]
+            if key == self.stream_key(config) and all(
+                self._input_digest(rel) == digest for rel, digest in digests.items()
+            ):
+                kept.metrics.config = config  # equal by the key, as below
+                return kept
+            del self.memory[config.id]
         if not self.enabled:
             return None
         try:
@@ -222,12 +243,20 @@ class BuildCache:
         except Exception:  # a damaged, foreign or outdated entry is just a miss
             return None
 
-    def store(self, config: StreamConfig, cached: CachedStream, inputs: Iterable[str]) -> bool:
-        """Keep the result for the next build; False (and nothing kept) when it cannot be cached safely."""
-        if not self.enabled:
+    def store(
+        self, config: StreamConfig, cached: CachedStream, inputs: Iterable[str], disk: bool = True
+    ) -> bool:
+        """Keep the result for the next build (in memory too when asked, on disk unless `disk` is False).
+
+        False when nothing was written to disk: disabled, too large, or not safely cacheable."""
+        if not self.enabled and self.memory is None:
             return False
         digests = self._inputs(config, inputs)
         if digests is None:
+            return False
+        if self.memory is not None:
+            self.memory[config.id] = (self.stream_key(config), digests, cached)
+        if not self.enabled or not disk:
             return False
         metrics = cached.metrics
         period_for, closure = metrics.period_for, _closure(metrics.period_for)

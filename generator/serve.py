@@ -39,6 +39,7 @@ from watchdog.observers.polling import PollingObserver
 from generator.build import BuildOptions, BuildReport, build
 from generator.cache import CACHE_DIR, BuildCache
 from generator.render.env import TEMPLATES
+from generator.render.memo import RenderMemo
 
 LIVE = "/__vsm/"
 SHOWN = 20  # problems in the overlay; the log gets the same list
@@ -177,7 +178,8 @@ class DevServer:
         self.root = options.project.resolve()
         self.base = normalize_base(options.base)
         self.log = log
-        self.cache = BuildCache(self.root)
+        self.cache = BuildCache(self.root, memory=True)
+        self.memo = RenderMemo()
         self._tmp = Path(tempfile.mkdtemp(prefix="vsm-serve-"))
         self.out = self._tmp / "site"
         self.broadcast = Broadcast()
@@ -201,6 +203,7 @@ class DevServer:
             "error": None,
             "computed": [],
             "reused": [],
+            "rendered": [],  # page units rendered again (render/memo.py); the rest were kept
             "seconds": 0.0,
         }
         self.httpd: ThreadingHTTPServer | None = None
@@ -371,7 +374,9 @@ class DevServer:
         report: BuildReport | None = None
         try:
             report = build(
-                BuildOptions(project=self.root, out=self.out, base_url=self.url), cache=self.cache
+                BuildOptions(project=self.root, out=self.out, base_url=self.url),
+                cache=self.cache,
+                memo=self.memo,
             )
             error = None if report.written else _problems_text(report)
         except Exception as exc:  # a bug, not bad input: keep serving, show it
@@ -385,7 +390,10 @@ class DevServer:
                     else _by_input(report)
                 )
                 self.status.update(
-                    computed=report.computed, reused=report.reused, seconds=round(report.seconds, 3)
+                    computed=report.computed,
+                    reused=report.reused,
+                    rendered=list(self.memo.rendered) if report.written else [],
+                    seconds=round(report.seconds, 3),
                 )
             site_digest = _tree_digest(self.out) if error is None else self._site_digest
             changed_site = site_digest != self._site_digest
@@ -408,7 +416,8 @@ class DevServer:
             )
             self.log(
                 f"{'built' if initial else 'rebuilt'} in {report.seconds:.2f}s: computed {', '.join(report.computed) or 'none'}; "
-                f"reused {', '.join(report.reused) or 'none'}{warned}"
+                f"reused {', '.join(report.reused) or 'none'}; "
+                f"rendered {len(self.memo.rendered)} of {len(self.memo.units)} page groups{warned}"
             )
         self.broadcast.publish(message)
 

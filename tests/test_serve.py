@@ -186,6 +186,8 @@ def test_rebuilds_after_editing_notes_and_stream_yaml(served: tuple[DevServer, l
         state = events.next()
         assert state["ok"] and state["generation"] > events.first["generation"]
         assert b"Second version of the notes." in get(server.url + "streams/demo/")[1]
+        # notes are only rendered: the metrics are reused and only the overview page is rendered again
+        assert status(server)["computed"] == [] and status(server)["rendered"] == ["demo:overview"]
 
         edit(project / "streams" / "demo" / "stream.yaml", "name: Demo", "name: Demo renamed")
         state = events.next()

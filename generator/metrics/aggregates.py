@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from generator.metrics.engine import ItemResult, first_entries
-from generator.metrics.periods import DAY_NS, PeriodSpan, local_midnight
+from generator.metrics.periods import DAY_NS, PeriodSpan, local_midnights
 from generator.metrics.prepare import NAT
 from generator.validate.schema import FLOW_TYPES, StreamDef
 
@@ -51,29 +52,21 @@ class PeriodResult:
 def day_ends(span: PeriodSpan, timezone: str) -> np.ndarray:
     """Local midnights that end a day of the period, up to its as_of."""
     n_days = (span.last_day - span.first_day).days + 1
-    ends = np.array(
-        [
-            local_midnight(span.first_day + pd.Timedelta(days=i + 1).to_pytimedelta(), timezone)
-            for i in range(n_days)
-        ],
-        dtype=np.int64,
-    )
+    ends = local_midnights(span.first_day + dt.timedelta(days=1), n_days, timezone)
     return ends[ends <= span.as_of]
 
 
 def week_starts(span: PeriodSpan, timezone: str) -> np.ndarray:
     """Local Monday midnights of the ISO weeks wholly inside the period (up to its as_of)."""
     first = span.first_day + pd.Timedelta(days=(7 - span.first_day.weekday()) % 7).to_pytimedelta()
-    out = []
-    day = first
-    while True:
-        start = local_midnight(day, timezone)
-        end = local_midnight(day + pd.Timedelta(days=7).to_pytimedelta(), timezone)
-        if end > span.end or end > span.as_of:
-            break
-        out.append(start)
-        day = day + pd.Timedelta(days=7).to_pytimedelta()
-    return np.array(out, dtype=np.int64)
+    weeks = max((span.last_day - first).days // 7 + 2, 1)
+    mondays = local_midnights(first, weeks + 1, timezone, step=7)
+    starts, ends = mondays[:-1], mondays[1:]
+    inside = (ends <= span.end) & (ends <= span.as_of)
+    whole = (
+        int(np.argmin(inside)) if not inside.all() else len(inside)
+    )  # up to the first week that is not
+    return starts[:whole].astype(np.int64)
 
 
 def count_in_bins(instants: np.ndarray, starts: np.ndarray, width_end: np.ndarray) -> np.ndarray:
@@ -160,16 +153,11 @@ def period_parts(result: ItemResult, span: PeriodSpan, definition: StreamDef) ->
     week_ends = (
         weeks + WEEK_NS
         if len(weeks) == 0
-        else np.array(
-            [
-                local_midnight(
-                    pd.Timestamp(w, tz="UTC").tz_convert(tz).date()
-                    + pd.Timedelta(days=7).to_pytimedelta(),
-                    tz,
-                )
-                for w in weeks
-            ],
-            dtype=np.int64,
+        else local_midnights(  # consecutive Mondays: each week ends at the next one's midnight
+            pd.Timestamp(int(weeks[0]), tz="UTC").tz_convert(tz).date() + dt.timedelta(days=7),
+            len(weeks),
+            tz,
+            step=7,
         )
     )
     committed_all = items["committed"].fillna(NAT).to_numpy(dtype=np.int64)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from generator.validate.schema import StreamDef
@@ -47,6 +48,15 @@ def local_midnight(day: dt.date, timezone: str) -> int:
         timezone, ambiguous=True, nonexistent="shift_forward"
     )
     return int(stamp.tz_convert("UTC").as_unit("ns").value)
+
+
+def local_midnights(first: dt.date, days: int, timezone: str, step: int = 1) -> np.ndarray:
+    """local_midnight of `days` days from `first`, `step` days apart, at once (int64 ns)."""
+    naive = pd.date_range(pd.Timestamp(first), periods=days, freq=f"{step}D", unit="ns")
+    local = naive.tz_localize(
+        timezone, ambiguous=np.ones(days, dtype=bool), nonexistent="shift_forward"
+    )
+    return np.asarray(local.tz_convert("UTC").as_unit("ns").asi8, dtype=np.int64)
 
 
 def local_date(ns: int, timezone: str) -> dt.date:

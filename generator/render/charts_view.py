@@ -15,7 +15,7 @@ from generator.render.downloads import FORMULA_PREFIX
 from generator.render.tables import DECIMALS
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 TABLE_ROWS = 60
 

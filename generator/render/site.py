@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from generator import __version__
 from generator.metrics.stream import StreamMetrics
 from generator.model import Project
+from generator.render.context import SiteContext, SiteOptions, group_slug, provenance, stream_nav
 from generator.render.downloads import items_csv, metrics_json, scenarios_csv
 from generator.render.env import TEMPLATES, make_env
+from generator.render.memo import RenderMemo, templates_digest, unit
 from generator.render.pages import (
     compare_page,
     dora_page,
@@ -27,72 +25,10 @@ from generator.render.pages import (
     stream_page,
     trends_page,
 )
-
-STATIC = TEMPLATES / "static"
-
-
-@dataclass(frozen=True)
-class SiteOptions:
-    title: str = "Value streams"
-    base_url: str | None = None
-    privacy: bool = False
-    noindex: bool = False
+from generator.validate.reports import ReportDef
 
 
-@dataclass
-class SiteContext:
-    """What every page needs: the environment, options, provenance and the asset names."""
-
-    env: jinja2.Environment
-    options: SiteOptions
-    project: Project
-    streams: list[StreamMetrics]
-    provenance: str
-    assets: dict[str, str]  # logical name -> path under the site root
-    files: dict[str, bytes]
-    reports: dict[str, list[dict[str, Any]]] = field(
-        default_factory=dict
-    )  # stream id -> its reports, newest first
-
-    def page(self, path: str, template: str, **context: Any) -> None:
-        """Render `template` to `path` (a folder's index.html); links are made relative to it."""
-        depth = path.count("/")
-        root = "../" * depth
-        html = self.env.get_template(template).render(
-            root=root,
-            site=self.options,
-            assets={k: root + v for k, v in self.assets.items()},
-            provenance=self.provenance,
-            version=__version__,
-            nav_streams=[(m.config.id, m.config.definition.name) for m in self.streams],
-            page_path=path,
-            **context,
-        )
-        self.files[path] = html.encode("utf-8")
-
-    def add(self, path: str, data: bytes) -> None:
-        self.files[path] = data
-
-
-def provenance() -> str:
-    """The build's provenance from the environment (never the wall clock)."""
-    commit = (
-        os.environ.get("VSM_BUILD_COMMIT")
-        or os.environ.get("GITHUB_SHA")
-        or os.environ.get("CI_COMMIT_SHA")
-    )
-    if commit:
-        return f"built by vsm {__version__} from commit {commit[:12]}"
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        import datetime as dt
-
-        when = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        return f"built by vsm {__version__} from sources dated {when}"
-    return f"built by vsm {__version__}"
-
-
-def _assets(files: dict[str, bytes]) -> dict[str, str]:
+def _assets(files: dict[str, bytes], static: Path) -> dict[str, str]:
     """Copy static files under assets/, with a content hash in each name so caches never go stale.
 
     plotly.min.js comes from the installed plotly package, its plotly.js version in the name.
@@ -113,7 +49,7 @@ def _assets(files: dict[str, bytes]) -> dict[str, str]:
     name = f"assets/plotly-{version}.min.js"
     files[name] = plotly_js.read_bytes()
     out["plotly.min.js"] = name
-    for path in sorted(STATIC.rglob("*")):
+    for path in sorted(static.rglob("*")):
         if not path.is_file():
             continue
         data = path.read_bytes()
@@ -124,60 +60,58 @@ def _assets(files: dict[str, bytes]) -> dict[str, str]:
     return out
 
 
-def stream_nav(metrics: StreamMetrics) -> dict[str, Any]:
-    """The stream's sub-navigation: every page it has, in reading order."""
-    sid = metrics.config.id
-    base = f"streams/{sid}/"
-    pages = [("overview", "Map", base)]
-    if metrics.result is not None:
-        pages += [("trends", "Trends", base + "trends/")]
-        if metrics.forecast is not None:
-            pages += [("forecast", "Forecast", base + "forecast/")]
-        if metrics.comparison:
-            pages += [("compare", "Baseline vs current", base + "compare/")]
-        if metrics.dora:
-            pages += [("dora", "Delivery (DORA)", base + "dora/")]
-        pages += [("items", "Items", base + "items/")]
-    pages += [("quality", "Data quality", base + "quality/")]
-    if metrics.config.reports and metrics.result is not None:
-        pages.insert(1, ("reports", "Reports", base + "#reports"))
-    group = metrics.config.definition.group
-    return {
-        "id": sid,
-        "name": metrics.config.definition.name,
-        "group": group,
-        "group_path": group_slug(group) if group else "",
-        "pages": pages,
-    }
-
-
-def group_slug(group: str) -> str:
-    """A group path as a URL path: 'Payments/Checkout' -> 'payments/checkout'."""
-    import re
-
-    parts = [
-        re.sub(r"[^a-z0-9]+", "-", part.casefold()).strip("-") or "group"
-        for part in group.split("/")
-    ]
-    return "/".join(parts)
-
-
 def render_site(
-    project: Project, streams: list[StreamMetrics], options: SiteOptions, root: Path
+    project: Project,
+    streams: list[StreamMetrics],
+    options: SiteOptions,
+    root: Path,
+    memo: RenderMemo | None = None,
 ) -> dict[str, bytes]:
+    """Every file of the site, keyed by output path; with a memo (vsm serve) unchanged units are put back."""
     files: dict[str, bytes] = {}
-    ctx = SiteContext(make_env(), options, project, streams, provenance(), _assets(files), files)
+    templates = memo.templates if memo is not None else TEMPLATES
+    env = memo.env if memo is not None else make_env(templates)
+    assets = _assets(files, templates / "static")
+    ctx = SiteContext(env, options, project, streams, provenance(), assets, files, memo=memo)
+    if memo is not None:
+        memo.start()
+    site = (
+        templates_digest(templates) if memo is not None else "",
+        options,
+        project.settings,
+        ctx.provenance,
+        tuple(ctx.assets.items()),
+        tuple((m.config.id, m.config.definition.name, m.config.definition.group) for m in streams),
+    )
     for metrics in streams:
-        base = f"streams/{metrics.config.id}"
+        _render_stream(ctx, metrics, root, site)
+    everything = tuple(streams)
+    shown = tuple((m.config.id, ctx.reports[m.config.id]) for m in streams)
+    unit(ctx, "groups", (site, shown), everything, lambda: groups_page.render(ctx, group_slug))
+    unit(ctx, "home", (site, shown), everything, lambda: home.render(ctx, group_slug))
+    _not_found(ctx)
+    if options.base_url:
+        ctx.add("sitemap.xml", sitemap(files, options.base_url))
+        ctx.add("robots.txt", robots(options))
+    ctx.add(".nojekyll", b"")
+    if memo is not None:
+        memo.forget_except(set(memo.rendered) | set(memo.reused))
+    return files
+
+
+def _render_stream(ctx: SiteContext, metrics: StreamMetrics, root: Path, site: object) -> None:
+    """One stream's pages in three units: data pages, each report, the overview (which shows the notes)."""
+    sid = metrics.config.id
+    nav = stream_nav(metrics)
+    held = (metrics,)
+    base = f"streams/{sid}"
+
+    def data_pages() -> None:
         if metrics.result is not None:
-            ctx.add(f"{base}/data/items.csv", items_csv(metrics, options.privacy))
+            ctx.add(f"{base}/data/items.csv", items_csv(metrics, ctx.options.privacy))
         ctx.add(f"{base}/data/metrics.json", metrics_json(metrics))
         if metrics.scenarios:
             ctx.add(f"{base}/data/scenarios.csv", scenarios_csv(metrics))
-        nav = stream_nav(metrics)
-        reports = report_page.render_all(ctx, metrics, nav) if metrics.result is not None else []
-        ctx.reports[metrics.config.id] = reports
-        stream_page.render(ctx, metrics, root, nav, reports)
         if metrics.result is not None:
             trends_page.render(ctx, metrics, nav)
             if metrics.forecast is not None:
@@ -188,14 +122,27 @@ def render_site(
             if metrics.dora:
                 dora_page.render(ctx, metrics, nav)
         quality_page.render(ctx, metrics, nav)
-    groups_page.render(ctx, group_slug)
-    home.render(ctx, group_slug)
-    _not_found(ctx)
-    if options.base_url:
-        ctx.add("sitemap.xml", sitemap(files, options.base_url))
-        ctx.add("robots.txt", robots(options))
-    ctx.add(".nojekyll", b"")
-    return files
+
+    unit(ctx, f"{sid}:data", (site, nav), held, data_pages)
+    reports: list[dict[str, Any]] = []
+    if metrics.result is not None:
+        for report in metrics.config.reports:
+
+            def one(report: ReportDef = report) -> dict[str, Any]:
+                return report_page.render_one(ctx, metrics, nav, report)
+
+            name = f"{sid}:report:{report.slug}"
+            reports.append(unit(ctx, name, (site, nav, report), held, one))
+        reports = report_page.newest_first(reports)
+    ctx.reports[sid] = reports
+    notes = stream_page.notes_source(metrics, root)
+    unit(
+        ctx,
+        f"{sid}:overview",
+        (site, nav, notes, reports),
+        held,
+        lambda: stream_page.render(ctx, metrics, root, nav, reports),
+    )
 
 
 def _not_found(ctx: SiteContext) -> None:

@@ -9,6 +9,7 @@ text from YAML or exports is escaped; ids come only from stage ids and a sanitis
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -424,19 +425,35 @@ def clean(text: Any) -> str:
     return _CONTROL.sub(" ", str(text)).replace("\n", " ").replace("\t", " ")
 
 
+def _units(ch: str) -> float:
+    """One character's advance in em (0 for a combining mark); remembered in _UNITS."""
+    if unicodedata.combining(ch):
+        em = 0.0
+    else:
+        found = _EM.get(ch)
+        if found is None:
+            found = _EM.get(unicodedata.normalize("NFD", ch)[0])
+        em = (
+            found
+            if found is not None
+            else (1.05 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.0)
+        )
+    _UNITS[ch] = em
+    return em
+
+
+_UNITS: dict[str, float] = {}
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width in px of one line at `size` px: DejaVu Sans metrics (bold 10% wider) plus a 4% margin;
     characters outside the table count as wide (1 em), east Asian wide ones as 1.05 em."""
     units = 0.0
+    known = _UNITS
     for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        em = _EM.get(ch, _EM.get(unicodedata.normalize("NFD", ch)[0]))
-        units += (
-            em
-            if em is not None
-            else (1.05 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.0)
-        )
+        em = known.get(ch)
+        units += em if em is not None else _units(ch)
     return units * size * (1.1 if bold else 1.0) * 1.04
 
 

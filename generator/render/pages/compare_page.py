@@ -11,7 +11,7 @@ from generator.render.charts_view import chart_view
 from generator.render.map_context import period_map
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 LABELS = {
     "lead_time_p50": "Lead time p50",

@@ -10,7 +10,7 @@ from generator.metrics.stream import StreamMetrics
 from generator.render.charts_view import chart_view
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 
 def render(ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]) -> None:

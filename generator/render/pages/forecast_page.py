@@ -15,7 +15,7 @@ from generator.render.charts_view import chart_view, table_csv
 from generator.render.scenarios_view import scenarios_context
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 AT_RISK_ROWS = 100
 

@@ -17,7 +17,7 @@ from generator.render.charts_view import chart_view
 from generator.render.pages.home import card
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 
 def group_tree(streams: list[StreamMetrics]) -> dict[str, list[StreamMetrics]]:

@@ -12,7 +12,7 @@ from generator.render.markdown_text import render_inline
 from generator.render.sparkline import sparkline
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 # target key -> (summary path, better direction, label)
 TARGETS = {

@@ -13,7 +13,7 @@ from generator.metrics.stream import StreamMetrics
 from generator.render.item_timeline import timeline_svg
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 LIMIT = 150
 STAGE_LIMIT = 25

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from generator.metrics.stream import StreamMetrics
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 KIND_TITLES = {
     "E": "Errors",

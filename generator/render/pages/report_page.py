@@ -7,12 +7,10 @@ as_of never change it; its fingerprint is a hash of the numbers it shows.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
@@ -23,7 +21,7 @@ from generator.forecast.scenarios import scenario_results
 from generator.metrics import trends
 from generator.metrics.aggregates import PeriodResult
 from generator.metrics.compare import compare_periods
-from generator.metrics.periods import PeriodSpan, local_midnight, report_period
+from generator.metrics.periods import PeriodSpan, report_period
 from generator.metrics.stream import StreamMetrics
 from generator.render.charts_view import chart_view
 from generator.render.format import duration, instant, number, percent
@@ -34,7 +32,7 @@ from generator.render.tables import clean
 from generator.validate.reports import ReportDef
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 PERCENT_METRICS = {"flow_efficiency", "rolled_pct_complete_accurate", "rework_rate"}
 COUNT_METRICS = {"count", "items_through", "wip_now", "wip_mean"}
@@ -341,25 +339,24 @@ def build_report(
     }
 
 
-def render_all(
-    ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Render every report of the stream; return their summaries newest first."""
-    out = []
-    for report in metrics.config.reports:
-        folder = f"streams/{metrics.config.id}/reports/{report.slug}"
-        built = build_report(ctx, metrics, report, folder)
-        ctx.page(
-            f"{folder}/index.html",
-            "report.html",
-            title=f"{built['title']} · {metrics.config.definition.name}",
-            definition=metrics.config.definition,
-            nav=nav,
-            active="reports",
-            report=built,
-            as_of=metrics.as_of,
-        )
-        out.append(built)
-    out.sort(key=lambda r: (-r["end"], -r["as_of"], r["slug"]))
-    _ = (np, dt, local_midnight)
-    return out
+def render_one(
+    ctx: SiteContext, metrics: StreamMetrics, nav: dict[str, Any], report: ReportDef
+) -> dict[str, Any]:
+    """Render one report of the stream; return its summary (for the overview and the home card)."""
+    folder = f"streams/{metrics.config.id}/reports/{report.slug}"
+    built = build_report(ctx, metrics, report, folder)
+    ctx.page(
+        f"{folder}/index.html",
+        "report.html",
+        title=f"{built['title']} · {metrics.config.definition.name}",
+        definition=metrics.config.definition,
+        nav=nav,
+        active="reports",
+        report=built,
+        as_of=metrics.as_of,
+    )
+    return built
+
+
+def newest_first(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(reports, key=lambda r: (-r["end"], -r["as_of"], r["slug"]))

@@ -10,13 +10,18 @@ from generator.render.map_context import period_map
 from generator.render.markdown_text import render_inline, render_markdown
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
+
+
+def notes_source(metrics: StreamMetrics, root: Path) -> str:
+    """The stream's notes.md as written ('' when it has none)."""
+    if not metrics.config.notes_path:
+        return ""
+    return (root / metrics.config.notes_path).read_text(encoding="utf-8")
 
 
 def notes_html(metrics: StreamMetrics, root: Path) -> str:
-    if not metrics.config.notes_path:
-        return ""
-    return render_markdown((root / metrics.config.notes_path).read_text(encoding="utf-8"))
+    return render_markdown(notes_source(metrics, root)) if metrics.config.notes_path else ""
 
 
 def render(

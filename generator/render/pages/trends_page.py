@@ -10,7 +10,7 @@ from generator.metrics.stream import StreamMetrics, buckets
 from generator.render.charts_view import chart_view
 
 if TYPE_CHECKING:
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 
 def process_events(metrics: StreamMetrics) -> list[dict[str, Any]]:

@@ -1,0 +1,112 @@
+"""vsm serve's incremental render (render/memo.py): after any edit, the same bytes as a clean build.
+
+The independent method is the clean build itself: every edit is followed by a
+build that keeps the serve-style caches (metrics in memory, rendered units in
+the memo) and by a build from scratch in a fresh process state (no cache, no
+memo), and the two sites must be byte for byte the same. The units each edit
+re-renders are checked too, so a memo that re-rendered everything (correct but
+slow) would fail as well.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.build import BuildOptions, build
+from generator.cache import BuildCache
+from generator.render.env import TEMPLATES
+from generator.render.memo import RenderMemo
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """The example project (both streams) and a copy of the templates, so templates can be edited."""
+    shutil.copytree(REPO / "streams", tmp_path / "project" / "streams")
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    return tmp_path
+
+
+def clean(work: Path, name: str) -> dict[str, bytes]:
+    out = work / name
+    report = build(
+        BuildOptions(project=work / "project", out=out),
+        cache=BuildCache(work / "project", enabled=False),
+        memo=RenderMemo(templates=work / "templates"),  # a fresh memo renders every unit
+    )
+    assert report.written, [p.format() for p in report.errors]
+    return tree(out)
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+DEV = "project/streams/development"
+EDITS: list[tuple[str, Callable[[Path], None], set[str], list[str]]] = [
+    # (what, the edit, units rendered again, streams computed again)
+    ("notes", lambda w: append(w / DEV / "notes.md", "\nA new paragraph.\n"), {"development:overview"}, []),
+    (
+        "report",
+        lambda w: append(w / DEV / "reports" / "2026-q3.md", "\nOne more sentence.\n"),
+        {"development:report:2026-q3", "development:overview", "home", "groups"},
+        [],
+    ),
+    (
+        "stream.yaml",
+        lambda w: replace(w / DEV / "stream.yaml", "wip_limit: 10", "wip_limit: 8"),
+        {"development:data", "development:report:2026-q3", "development:overview", "home", "groups"},
+        ["development"],
+    ),
+    (
+        "template",
+        lambda w: replace(w / "templates" / "trends.html", "<p>Data as of", "<p>Edited. Data as of"),
+        None,  # every unit: the site-wide key changed
+        [],
+    ),
+    ("css", lambda w: append(w / "templates" / "static" / "site.css", "\n/* edited */\n"), None, []),
+]
+
+
+def test_a_fresh_memo_renders_what_a_build_without_one_does(tmp_path: Path) -> None:
+    """The memo's code path itself changes nothing: the example site equals the plain build's."""
+    plain = tmp_path / "plain"
+    build(BuildOptions(project=REPO, out=plain), cache=BuildCache(REPO, enabled=False))
+    with_memo = tmp_path / "memo"
+    build(BuildOptions(project=REPO, out=with_memo), cache=BuildCache(REPO, enabled=False), memo=RenderMemo())
+    assert tree(plain) == tree(with_memo)
+
+
+@pytest.mark.slow
+def test_every_kind_of_edit_gives_a_clean_builds_bytes_and_renders_only_what_it_touched(work: Path) -> None:
+    project = work / "project"
+    cache = BuildCache(project, enabled=False, memory=True)
+    memo = RenderMemo(templates=work / "templates")
+    first = build(BuildOptions(project=project, out=work / "served"), cache=cache, memo=memo)
+    assert first.written and sorted(first.computed) == ["development", "support"]
+    everything = set(memo.rendered)
+    assert {"development:data", "development:overview", "support:data", "home"} <= everything
+    for what, edit, rendered, computed in EDITS:
+        edit(work)
+        report = build(BuildOptions(project=project, out=work / "served"), cache=cache, memo=memo)
+        assert report.written, (what, [p.format() for p in report.errors])
+        assert report.computed == computed, what
+        expected_units = everything if rendered is None else rendered
+        assert set(memo.rendered) == expected_units, what
+        assert set(memo.rendered) | set(memo.reused) == everything, what
+        assert tree(work / "served") == clean(work, f"clean-{what}"), what
