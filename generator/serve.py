@@ -42,6 +42,7 @@ from generator.render.env import TEMPLATES
 from generator.render.memo import RenderMemo
 
 LIVE = "/__vsm/"
+IMMUTABLE = "public, max-age=31536000, immutable"
 SHOWN = 20  # problems in the overlay; the log gets the same list
 _WRITES = {
     "created",
@@ -107,7 +108,7 @@ class ServeOptions:
     port: int = 8000
     poll: bool = False
     base: str = "/"
-    debounce: float = 0.3  # seconds of quiet after the last file event before rebuilding
+    debounce: float = 0.15  # seconds of quiet after the last file event before rebuilding
     host: str = "127.0.0.1"
 
 
@@ -497,8 +498,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        for key, value in (extra or {}).items():
+        extra = extra or {}
+        if "Cache-Control" not in extra:
+            self.send_header("Cache-Control", "no-store")
+        for key, value in extra.items():
             self.send_header(key, value)
         self.end_headers()
         if not head:
@@ -555,7 +558,9 @@ class _Handler(BaseHTTPRequestHandler):
         ctype = _content_type(target.name)
         if ctype.startswith("text/html"):
             body = self._inject(body, generation)
-        self._send(200, body, ctype, head)
+        # assets/ names carry their content hash (or plotly.js's version): a reload never fetches them again
+        fixed = {"Cache-Control": IMMUTABLE} if parts[:1] == ("assets",) else None
+        self._send(200, body, ctype, head, fixed)
 
     def _inject(self, html: bytes, generation: int) -> bytes:
         tag = f'<script src="{LIVE}live.js" data-generation="{generation}"></script>\n'.encode()

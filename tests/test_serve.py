@@ -166,10 +166,13 @@ def test_serves_every_page_with_the_reload_script_injected(served: tuple[DevServ
         code, body, headers = get(server.url + page[: -len("index.html")])
         assert code == 200, page
         assert headers["Content-Type"].startswith("text/html")
+        assert headers["Cache-Control"] == "no-store"  # pages change with every edit
         assert b'<script src="/__vsm/live.js"' in body, page
     for asset in server.out.rglob("*.css"):
-        code, body, _ = get(server.url + asset.relative_to(server.out).as_posix())
+        code, body, headers = get(server.url + asset.relative_to(server.out).as_posix())
         assert code == 200 and body == asset.read_bytes()  # only HTML gets the script
+        # assets' names carry their content hash: a reload takes them from the browser's cache
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
     built = b"".join(p.read_bytes() for p in server.out.rglob("*.html"))
     assert b"__vsm" not in built  # injected by the server, never written into the site
     assert get(server.url + "streams/demo")[0] == 301  # folders end in /
@@ -245,10 +248,17 @@ def test_only_the_changed_stream_is_recomputed(project: Path, quiet_templates: P
     events = Events(server)
     try:
         assert sorted(status(server)["computed"]) == ["demo", "other"]
-        (project / "streams" / "other" / "notes.md").write_text("Other notes.\n", encoding="utf-8")
+        events_csv = project / "streams" / "other" / "data" / "events.csv"
+        events_csv.write_text(events_csv.read_text().replace("2026-02-13T09", "2026-02-14T09"))
         events.next()
         state = status(server)
         assert state["computed"] == ["other"] and state["reused"] == ["demo"]
+        assert "demo:data" not in state["rendered"] and "other:data" in state["rendered"]
+        (project / "streams" / "other" / "notes.md").write_text("Other notes.\n", encoding="utf-8")
+        events.next()
+        state = status(server)  # notes are only rendered: nothing is computed, one page group rendered
+        assert state["computed"] == [] and sorted(state["reused"]) == ["demo", "other"]
+        assert state["rendered"] == ["other:overview"]
     finally:
         events.close()
         server.stop()
