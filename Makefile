@@ -48,6 +48,11 @@ bench: $(VENV)/.installed-test ## time full builds of 10k, 100k and 1M synthetic
 	$(BIN)/python -m benchmarks.scenarios --project .
 	$(BIN)/python -m benchmarks.scenarios --bench 1000000 --repeat 1
 	$(BIN)/python -m benchmarks.engines
+bench: $(VENV)/.installed-test ## time full builds of 10k, 100k and 1M synthetic items, and vsm serve edit-to-reload
+	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.scenarios --project .
+	$(BIN)/python -m benchmarks.scenarios --bench 1000000 --repeat 1
+	$(BIN)/python -m benchmarks.reload
 
 golden: $(VENV)/.installed-test ## refresh the golden files after an intended output change
 	VSM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
