@@ -157,3 +157,30 @@ def utc_text(ns: np.ndarray, precise: bool = False) -> pa.Array:
 def format_utc(ns: np.ndarray) -> np.ndarray:
     """utc_text as a numpy object array with '' for NAT."""
     return np.asarray(pc.fill_null(utc_text(ns), "").to_numpy(zero_copy_only=False), dtype=object)
+
+
+_STRICT_ISO = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+
+
+def strict_iso(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Trimmed values that are ISO 8601 through and through (others become null), and the mask of the others.
+
+    parse_instants takes any value that starts like an ISO date; a tail such
+    as `-1` can make pandas see mixed zones and raise, so junk is held back
+    here and reported by the caller as not ISO 8601.
+    """
+    trimmed = pc.utf8_trim_whitespace(column)
+    ok = np.asarray(
+        pc.fill_null(pc.match_substring_regex(trimmed, _STRICT_ISO), False).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    blank = np.asarray(
+        pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), True).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
+    bad = ~ok & ~blank
+    if not bad.any():
+        return trimmed, bad
+    return pc.if_else(pa.array(ok), trimmed, pa.scalar(None, pa.string())), bad

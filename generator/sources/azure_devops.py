@@ -24,12 +24,11 @@ import pandas as pd
 from pydantic import field_validator
 
 from generator.load.timestamps import NAT
-from generator.sources.base import ReadContext, SourceData, SourceOptions
-from generator.sources.jira_json import (
+from generator.sources.base import ReadContext, SourceData, SourceOptions, check_base_url
+from generator.sources.json_records import JsonSource
+from generator.sources.json_rows import (
     EventRows,
     ItemRows,
-    JsonSource,
-    check_base_url,
     instant_problems,
     located,
     parse_texts,

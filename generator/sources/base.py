@@ -7,6 +7,7 @@ canonical frames it fills are described here once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -86,3 +87,12 @@ class SourceData:
     notes: dict[str, Any] = field(default_factory=dict)
     # files read (project-relative), for the build cache and the watcher
     inputs: list[str] = field(default_factory=list)
+
+
+def check_base_url(value: str | None) -> str | None:
+    """Only http(s) base urls: anything else would become a link on every page."""
+    if value is None:
+        return None
+    if not re.match(r"^https?://[^\s/]+", value.strip(), re.I):
+        raise ValueError("base_url must start with http:// or https:// and name a host")
+    return value.strip().rstrip("/")

@@ -20,11 +20,10 @@ from pydantic import Field, field_validator
 
 from generator.errors import Problem
 from generator.load.csv_table import CsvTable
-from generator.load.timestamps import NAT
+from generator.load.timestamps import NAT, strict_iso
 from generator.sources.base import ReadContext, SourceData, SourceOptions
 from generator.sources.csv_common import null_if_blank, open_csv, parse_time_column
 from generator.sources.items_csv import safe_url_mask
-from generator.sources.jira_json import strict_iso
 from generator.sources.rows import (
     bad_row_problems,
     is_blank,

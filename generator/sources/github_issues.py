@@ -34,11 +34,10 @@ from pydantic import Field
 from generator.errors import Location, Problem
 from generator.load.timestamps import NAT
 from generator.sources.base import ReadContext, SourceData, SourceOptions
-from generator.sources.jira_json import (
+from generator.sources.json_records import JsonRecord, JsonSource
+from generator.sources.json_rows import (
     EventRows,
     ItemRows,
-    JsonRecord,
-    JsonSource,
     instant_problems,
     located,
     name_of,

@@ -31,15 +31,8 @@ from generator.sources.github_issues import (
     replay,
     unknown_items,
 )
-from generator.sources.jira_json import (
-    ItemRows,
-    JsonSource,
-    located,
-    name_of,
-    person,
-    sortable,
-    text,
-)
+from generator.sources.json_records import JsonSource
+from generator.sources.json_rows import ItemRows, located, name_of, person, sortable, text
 
 
 class Options(SourceOptions):

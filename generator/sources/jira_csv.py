@@ -21,11 +21,10 @@ import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
 from generator.load.csv_table import CsvTable
-from generator.load.timestamps import NAT
-from generator.sources.base import ReadContext, SourceData, SourceOptions
+from generator.load.timestamps import NAT, strict_iso
+from generator.sources.base import ReadContext, SourceData, SourceOptions, check_base_url
 from generator.sources.csv_common import null_if_blank, open_csv, parse_time_column
 from generator.sources.dates_csv import check_zone
-from generator.sources.jira_json import check_base_url, strict_iso
 from generator.sources.rows import (
     bad_row_problems,
     is_blank,

@@ -1,4 +1,8 @@
-"""Local wall-clock time in numpy: civil dates, UTC offsets from the time zone database, and moving a wall time out of a DST gap or overlap."""
+"""Local wall-clock time in numpy.
+
+Civil dates from day numbers, UTC offsets from the time zone database, and a
+wall time moved out of a DST gap or overlap.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""What a synthetic stream is made of: working hours, roles, states, item types and the events that bend the flow (rework, detours, blocking, reopening, cancelling, a process change)."""
+"""What a synthetic stream is made of.
+
+Working hours, roles, states and item types, and what bends the flow: rework,
+detours, blocking, reopening, cancelling, closing and a process change.
+"""
 
 from __future__ import annotations
 

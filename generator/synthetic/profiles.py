@@ -1,4 +1,4 @@
-"""The ready-made profiles: the two example streams (development, support) and the benchmark stream of any size."""
+"""The ready-made profiles: the two example streams and the benchmark stream of any size."""
 
 from __future__ import annotations
 

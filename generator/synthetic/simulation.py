@@ -1,4 +1,8 @@
-"""The simulation: a profile compiled into a plan of steps, then every item's timeline built step by step with numpy (local wall-clock seconds, office hours)."""
+"""The simulation: a profile compiled into a plan of steps, then timelines built step by step.
+
+Every step handles all items at once with numpy, in local wall-clock seconds
+and office hours (see the package docstring).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""From simulated timelines to the canonical events.csv and items.csv: local times with their UTC offsets, titles, sorting, and the files."""
+"""From simulated timelines to the canonical events.csv and items.csv.
+
+Local times written with their UTC offsets (or naive), titles, the row order,
+and the files.
+"""
 
 from __future__ import annotations
 
