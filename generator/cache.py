@@ -61,13 +61,14 @@ class CachedStream:
 
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
-    """sha256 of every file of the generator package (path and bytes), plus the version of what computes."""
+    """sha256 of every file of the generator package (path and bytes) but the site templates, plus the versions of what computes."""
     h = hashlib.sha256()
     package = Path(generator.__file__).resolve().parent
     for path in sorted(package.rglob("*")):
         if (
             path.is_file()
             and "__pycache__" not in path.parts
+            and "site_templates" not in path.parts  # only rendered: a template edit keeps the metrics
             and path.suffix not in (".pyc", ".pyo")
         ):
             h.update(

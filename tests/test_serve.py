@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-import generator.serve as serve_module
+import generator.serve.server as serve_module
 from generator.serve import DevServer, ServeOptions, normalize_base
 
 FOUNDATION = Path(__file__).resolve().parent / "data" / "foundation" / "project"
@@ -93,7 +93,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def quiet_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Watch an empty templates folder instead of site_templates/, which colleagues may be editing right now."""
+    """Watch an empty templates folder instead of generator/site_templates/, which colleagues may be editing right now."""
     folder = tmp_path / "templates"
     folder.mkdir()
     monkeypatch.setattr(serve_module, "TEMPLATES", folder)

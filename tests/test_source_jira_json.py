@@ -18,7 +18,7 @@ import pytest
 from pydantic import ValidationError
 
 from generator.metrics.engine import compute_items
-from generator.sources import jira_json
+from generator.sources import jira_json, json_records
 from generator.sources.base import ReadContext
 from generator.sources.collect import read_stream
 from generator.validate.stream import load_project
@@ -266,7 +266,7 @@ def test_large_export_is_streamed(tmp_path: Path) -> None:
     size = path.stat().st_size
     assert size > 20_000_000
     tracemalloc.start()
-    count = sum(1 for _ in jira_json.JsonRecords(path))
+    count = sum(1 for _ in json_records.JsonRecords(path))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert count == 6000
@@ -431,13 +431,13 @@ def test_any_chunk_size_reads_the_same_records(tmp_path: Path, monkeypatch: pyte
     shapes = _shape_files(tmp_path)
     issues = json.loads(SMALL.read_text(encoding="utf-8"))
     for name in ("array", "search", "lines"):
-        reader = jira_json.JsonRecords(ctx.stream_dir / shapes[name], ("issues",))
+        reader = json_records.JsonRecords(ctx.stream_dir / shapes[name], ("issues",))
         assert [r.value for r in reader] == issues, name
         assert not reader.bad and reader.stop is None
-    search = jira_json.JsonRecords(ctx.stream_dir / shapes["search"], ("issues",))
+    search = json_records.JsonRecords(ctx.stream_dir / shapes["search"], ("issues",))
     list(search)
     assert search.wrapper == {"expand": "schema,names", "startAt": 0, "maxResults": 50, "total": 4}
-    single = jira_json.JsonRecords(ctx.stream_dir / "pages" / "02-PAY-3.json", ("issues",))
+    single = json_records.JsonRecords(ctx.stream_dir / "pages" / "02-PAY-3.json", ("issues",))
     assert [r.value for r in single] == [issues[2]]
 
 

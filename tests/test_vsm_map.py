@@ -695,7 +695,7 @@ def test_write_sample_map_for_review(model: MapModel) -> None:
     OUT.mkdir(exist_ok=True)
     svg = render_map(model, id_prefix="sample")
     (OUT / "map-sample.svg").write_text(svg, encoding="utf-8")
-    css = Path(__file__).resolve().parents[1] / "site_templates" / "static" / "site.css"
+    css = Path(__file__).resolve().parents[1] / "generator" / "site_templates" / "static" / "site.css"
     style = css.read_text(encoding="utf-8") if css.exists() else ""
     page = f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Map sample</title><style>{style}</style></head><body><main class="wrap"><h1>Value stream map</h1>{svg}{map_table(model)}</main></body></html>\n'
     (OUT / "map-sample.html").write_text(page, encoding="utf-8")

@@ -8,7 +8,7 @@ import jinja2
 
 from generator.render.format import FILTERS
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "site_templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"  # package data: found in wheel and editable installs
 
 
 def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
