@@ -492,3 +492,18 @@ def test_links_between_docs_resolve() -> None:
             elif anchor and path.suffix == ".md" and anchor not in anchors(path):
                 broken.append(f"{page.name}: {target}#{anchor}")
     assert not broken, f"broken links: {broken}"
+
+
+def test_contributing_maps_every_folder_and_module_of_the_package() -> None:
+    """CONTRIBUTING.md's package map names every folder and top-level module of generator/, and only real ones."""
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text[text.index("## Map of the package") :]
+    section = section[: section.index("\n## ", 1)]
+    listed = set(re.findall(r"^\| `(generator/[^`]+)` \|", section, re.M))
+    package = ROOT / "generator"
+    present = {
+        f"generator/{p.name}" + ("/" if p.is_dir() else "")
+        for p in package.iterdir()
+        if (p.is_dir() and p.name != "__pycache__") or (p.suffix == ".py" and p.name != "__init__.py")
+    }
+    assert listed == present

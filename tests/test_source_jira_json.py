@@ -425,7 +425,7 @@ def test_jira_json_and_hand_written_events_csv_give_the_same_item_measures(tmp_p
 @pytest.mark.parametrize("chunk", [1, 2, 5, 64, 4096])
 def test_any_chunk_size_reads_the_same_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     """Records split across chunk boundaries anywhere (inside strings, numbers, literals) decode the same."""
-    monkeypatch.setattr(jira_json, "CHUNK", chunk)
+    monkeypatch.setattr(json_records, "CHUNK", chunk)
     ctx = context(tmp_path)
     shutil.copy(SMALL, ctx.stream_dir / "issues.json")
     shapes = _shape_files(tmp_path)
