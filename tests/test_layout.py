@@ -19,7 +19,6 @@ OVERSIZED = {
     "render/vsm_map.py": "the map: layout, box contents and SVG drawing; next to split (issue 12 closing note)",
     "metrics/compare.py": "bootstrap statistics and verdict wording; next to split (issue 12 closing note)",
     "metrics/stream.py": "one stream's whole computation in order; grows with each metric family",
-    "metrics/dora.py": "the four DORA measures share their deployment and change joins",
     "metrics/engine.py": "the timeline engine: one vectorised pass over the events, hard to cut without copying state",
     "charts/trends.py": "every trend chart of one page; could split by chart family",
     "sources/git_history.py": "one reader: git log parsing, CSV form and release tags",
