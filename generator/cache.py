@@ -68,7 +68,8 @@ def code_digest() -> str:
         if (
             path.is_file()
             and "__pycache__" not in path.parts
-            and "site_templates" not in path.parts  # only rendered: a template edit keeps the metrics
+            # only rendered: a template edit keeps the metrics
+            and "site_templates" not in path.parts
             and path.suffix not in (".pyc", ".pyo")
         ):
             h.update(

@@ -8,7 +8,8 @@ import jinja2
 
 from generator.render.format import FILTERS
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"  # package data: found in wheel and editable installs
+# package data: found in wheel and editable installs alike
+TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
 
 
 def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
