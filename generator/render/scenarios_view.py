@@ -1,4 +1,4 @@
-"""The what-if section (site_templates/_scenarios.html): its context, for whichever page holds it.
+"""The what-if section (generator/site_templates/_scenarios.html): its context, for whichever page holds it.
 
 `scenarios_context` gives everything the partial draws: one entry per scenario of the stream with
 its sentence, what each change did, a figures table (measured, projected, the projected value's
@@ -21,7 +21,7 @@ from generator.render.markdown_text import render_inline
 
 if TYPE_CHECKING:
     from generator.forecast.scenarios import ScenarioResult
-    from generator.render.site import SiteContext
+    from generator.render.context import SiteContext
 
 
 def _days_range(interval: list[float] | None) -> str:
