@@ -43,15 +43,11 @@ lint: $(VENV)/.installed-test ## ruff and mypy (strict) on generator/
 	$(BIN)/ruff format --check generator
 	$(BIN)/mypy generator
 
-bench: $(VENV)/.installed-test ## time full builds of 10k, 100k and 1M synthetic items; pandas vs dask engines at 1M events
+bench: $(VENV)/.installed-test ## time full builds of 10k, 100k and 1M synthetic items; pandas vs dask engines at 1M events; vsm serve edit-to-reload
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.scenarios --project .
 	$(BIN)/python -m benchmarks.scenarios --bench 1000000 --repeat 1
 	$(BIN)/python -m benchmarks.engines
-bench: $(VENV)/.installed-test ## time full builds of 10k, 100k and 1M synthetic items, and vsm serve edit-to-reload
-	$(BIN)/python -m benchmarks.run
-	$(BIN)/python -m benchmarks.scenarios --project .
-	$(BIN)/python -m benchmarks.scenarios --bench 1000000 --repeat 1
 	$(BIN)/python -m benchmarks.reload
 
 golden: $(VENV)/.installed-test ## refresh the golden files after an intended output change
