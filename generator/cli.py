@@ -1,4 +1,5 @@
-"""The command line: the only module that prints or exits."""
+"""The command line: the arguments of each command, what it runs and its exit code
+(with console.py, the only modules that print)."""
 
 from __future__ import annotations
 
@@ -7,76 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from generator import __version__
-from generator.errors import Problem
-
-if TYPE_CHECKING:  # the build pulls in pandas and plotly: import it only when a command needs it
-    from generator.build import BuildReport, Progress
-
-SHOWN = 50
-
-
-def _problems_text(problems: list[Problem]) -> str:
-    lines = [p.format() for p in problems[:SHOWN]]
-    if len(problems) > SHOWN:
-        lines.append(
-            f"... and {len(problems) - SHOWN} more (all are listed on each stream's data-quality page)"
-        )
-    return "\n".join(lines)
-
-
-def _progress(enabled: bool) -> tuple[Progress, Any]:
-    if not enabled:
-        return (lambda stream, step, fraction: None), None
-    if sys.stderr.isatty():
-        from rich.progress import BarColumn, TextColumn
-        from rich.progress import Progress as RichProgress
-
-        bar = RichProgress(
-            TextColumn("{task.description:<24}"),
-            BarColumn(),
-            TextColumn("{task.fields[step]}"),
-            transient=True,
-        )
-        tasks: dict[str, object] = {}
-
-        def update(stream: str, step: str, fraction: float) -> None:
-            if stream not in tasks:
-                tasks[stream] = bar.add_task(stream, total=1.0, step=step)
-            bar.update(tasks[stream], completed=fraction, step=step)  # type: ignore[arg-type]
-
-        bar.start()
-        return update, bar
-
-    def plain(stream: str, step: str, fraction: float) -> None:
-        print(f"{stream}: {step}", file=sys.stderr, flush=True)
-
-    return plain, None
-
-
-def _summary(report: BuildReport, verb: str) -> str:
-    rows = [f"{'stream':<24}{'items':>10}{'events':>12}{'warnings':>10}{'errors':>8}"]
-    for s in report.streams:
-        rows.append(f"{s.id:<24}{s.items:>10,}{s.events:>12,}{s.warnings:>10,}{s.errors:>8,}")
-    total_items = sum(s.items for s in report.streams)
-    total_events = sum(s.events for s in report.streams)
-    rows.append(
-        f"{len(report.streams)} stream(s), {total_items:,} items, {total_events:,} events, "
-        f"{len(report.warnings)} warning(s), {len(report.errors)} error(s) in {report.seconds:.1f}s"
-    )
-    if verb == "build":
-        if report.reused:  # build cache
-            rows.append(
-                f"reused {len(report.reused)} unchanged stream(s) from .vsm-cache ({', '.join(report.reused)}); --no-cache recomputes them"
-            )
-        rows.append(
-            f"wrote {report.pages} pages"
-            if report.written
-            else "nothing written; the previous site is unchanged"
-        )
-    return "\n".join(rows)
+from generator import __version__, console
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -96,15 +29,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         workers=args.workers,
     )
-    progress, bar = _progress(not args.quiet)
+    progress, bar = console.progress(not args.quiet)
     try:
         report = build(options, progress)
     finally:
         if bar is not None:
             bar.stop()
     if report.problems:
-        print(_problems_text(report.problems), file=sys.stderr)
-    print(_summary(report, "build"), file=sys.stderr)
+        print(console.problems_text(report.problems), file=sys.stderr)
+    print(console.summary(report, "build"), file=sys.stderr)
     if report.written:
         print(f"site: {out / 'index.html'}", file=sys.stderr)
     if report.errors:
@@ -120,8 +53,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     report = check(BuildOptions(project=Path(args.project).resolve(), out=Path(".")))
     if report.problems:
-        print(_problems_text(report.problems), file=sys.stderr)
-    print(_summary(report, "check"), file=sys.stderr)
+        print(console.problems_text(report.problems), file=sys.stderr)
+    print(console.summary(report, "check"), file=sys.stderr)
     if report.errors or (args.strict and report.warnings):
         return 1
     return 0
@@ -202,7 +135,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
         project, args.stream_id, args.kind, Path(args.input).resolve() if args.input else None
     )
     if problems:
-        print(_problems_text(problems), file=sys.stderr)
+        print(console.problems_text(problems), file=sys.stderr)
         return 1
     print("created:\n" + "\n".join(f"  {path}" for path in created), file=sys.stderr)
     print(
@@ -228,7 +161,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         args.kind, Path(args.input), Path(args.out), options, args.timezone, args.format
     )
     if result.problems:
-        print(_problems_text(result.problems), file=sys.stderr)
+        print(console.problems_text(result.problems), file=sys.stderr)
     if any(p.severity == "error" for p in result.problems):
         print("nothing written", file=sys.stderr)
         return 1

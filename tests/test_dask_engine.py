@@ -62,7 +62,7 @@ def scheduler() -> Iterator[str]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # its HTTP routes cannot be turned off: a free loopback port
         worker_dashboard_address=None,
         silence_logs=logging.ERROR,
     ) as local:

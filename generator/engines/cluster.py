@@ -58,7 +58,7 @@ def _worker_digest() -> str:
 def start(
     scheduler: str | None, workers: int | None, memory_limit: str | None, where: Location
 ) -> tuple[Cluster | None, list[Problem]]:
-    """Connect to `scheduler`, or start a LocalCluster (processes, 127.0.0.1, no dashboard)."""
+    """Connect to `scheduler`, or start a LocalCluster (processes, 127.0.0.1 only)."""
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - a dependency of the package
@@ -81,7 +81,7 @@ def start(
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # its HTTP routes cannot be turned off: a free loopback port
                 worker_dashboard_address=None,
                 memory_limit=memory_limit or "auto",
                 silence_logs=logging.ERROR,
