@@ -151,3 +151,46 @@ def test_sitemap_only_with_a_base_url(example_site: Path, tmp_path: Path) -> Non
     assert "https://example.org/vsm/404.html" not in listed
     canonical = [n for n in load_page(out, "streams/demo/index.html").root.find_all("link") if n.attrs.get("rel") == "canonical"]
     assert [c.attrs.get("href") for c in canonical] == ["https://example.org/vsm/streams/demo/"]
+
+
+@pytest.mark.parametrize("stream", ["development", "support"])
+def test_home_card_and_report_quote_the_forecast_page(example_site: Path, stream: str) -> None:
+    """The home card's forecast line is the first sentence of the Forecast page's summary (the
+    first `when` forecast), and the Q3 report, made as of the quarter's end = the stream's as_of
+    (1 Oct), quotes the page's sentences word for word."""
+    import html as html_lib
+
+    forecast = html_lib.unescape((example_site / "streams" / stream / "forecast" / "index.html").read_text(encoding="utf-8"))
+    summary = re.search(r'<ul class="claims">(.*?)</ul>', forecast, re.S)
+    assert summary
+    claims = re.findall(r"<li>(.*?)</li>", summary.group(1), re.S)
+    home = html_lib.unescape((example_site / "index.html").read_text(encoding="utf-8"))
+    card = re.search(rf'<h3><a href="streams/{stream}/">.*?</article>', home, re.S)
+    assert card
+    line = re.search(r'<p class="forecast-line">Forecast: (.*?) <a href="([^"]+)">', card.group(0), re.S)
+    assert line and line.group(1) == claims[0] and line.group(2) == f"streams/{stream}/forecast/"
+    report = html_lib.unescape((example_site / "streams" / stream / "reports" / "2026-q3" / "index.html").read_text(encoding="utf-8"))
+    quoted = re.findall(r'<span class="figure forecast"[^>]*>(.*?)</span>', report)
+    sentences = [q for q in quoted if q.endswith(".")]
+    assert sentences and all(s in claims for s in sentences), (sentences, claims)
+
+
+@pytest.mark.parametrize("stream", ["development", "support"])
+def test_forecast_csvs_carry_the_figures_of_metrics_json(example_site: Path, stream: str) -> None:
+    """forecasts.csv and sle-per-period.csv repeat, row for row, what metrics.json says."""
+    import csv
+    import json
+
+    folder = example_site / "streams" / stream
+    doc = json.loads((folder / "data" / "metrics.json").read_text(encoding="utf-8"))["forecast"]
+    with (folder / "forecast" / "forecasts.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = [("how_many", h["label"], [str(h[f"p{p}"]) for p in (50, 70, 85, 95)]) for h in doc["how_many"]]
+    expected += [("when", w["label"], [str(w[f"p{p}"]) for p in (50, 70, 85, 95)]) for w in doc["when"]]
+    assert [(r["kind"], r["label"], [r[f"p{p}"] for p in (50, 70, 85, 95)]) for r in rows] == expected
+    assert {r["window_days"] for r in rows} == {str(doc["window"]["days"])}
+    with (folder / "forecast" / "sle-per-period.csv").open(encoding="utf-8") as handle:
+        periods = {r["period"]: r for r in csv.DictReader(handle)}
+    assert {k: (int(v["count"]), int(v["within"])) for k, v in periods.items()} == {
+        k: (v["count"], v["within"]) for k, v in doc["sle"]["periods"].items()
+    }

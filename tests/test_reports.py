@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from pathlib import Path
@@ -110,12 +111,15 @@ def test_events_after_a_reports_as_of_change_nothing_in_it(tmp_path: Path) -> No
         ("---\ntitle: x\n---\nText {{ metric lead_time.p99 }}.\n", "E141", 4, 6),
         ("---\ntitle: x\n---\n\nA\n{{ chrt throughput }}\n", "E141", 6, 1),
         ("---\ntitle: x\n---\n{{ map now }}\n", "E141", 4, 1),
+        ("---\ntitle: x\n---\nText {{ forecast when soon }}.\n", "E141", 4, 6),
+        ("---\ntitle: x\n---\n\n{{ forecast how_many 4w p99 }}\n", "E141", 5, 1),
+        ("---\ntitle: x\n---\n{{ forecast how_many next-week }}\n", "E141", 4, 1),
         ("---\ntitle: x\nperiod: q9\n---\nText\n", "E142", 2, None),
         ("---\ntitel: x\n---\nText\n", "E101", 2, 1),
         ("---\ntitle: x\nstart: 2026-01-01\n---\nText\n", "E143", 2, None),
         ("---\ntitle: [unclosed\n---\nText\n", "E100", None, None),
     ],
-    ids=["unknown-metric", "unknown-kind", "map-argument", "missing-period", "unknown-key", "start-without-end", "bad-yaml"],
+    ids=["unknown-metric", "unknown-kind", "map-argument", "forecast-what", "forecast-line", "forecast-horizon", "missing-period", "unknown-key", "start-without-end", "bad-yaml"],
 )
 def test_report_errors_are_located(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, code: str, line: int | None, col: int | None) -> None:
     project = tmp_path / "project"
@@ -150,3 +154,66 @@ def test_references_in_code_are_shown_as_written(tmp_path: Path) -> None:
     assert "{{ chart no_such_chart }}" in article and "{{ bogus }}" in article
     # January, the baseline: two completed items (see test_report_pages_embed_the_period_figures)
     assert '<span class="figure" title="lead_time.count">2</span>' in article
+
+
+FORECAST = """\
+---
+title: Mid-February outlook
+start: 2026-02-01
+end: 2026-02-28
+as_of: 2026-02-15T00:00:00Z
+---
+Open work: {{ forecast when committed }}
+
+Next two weeks: {{ forecast how_many 2w }} Coin toss: {{ forecast how_many 2w p50 }};
+safe promise: {{ forecast how_many 2w p85 }}.
+"""
+
+
+def _forecasts(article: str) -> list[str]:
+    return [html.unescape(m) for m in re.findall(r'<span class="figure forecast"[^>]*>(.*?)</span>', article)]
+
+
+def test_forecast_references_are_made_as_of_the_report_and_never_change(tmp_path: Path) -> None:
+    """The forecast of a report is made at the start of its as_of's day from what was known then.
+
+    As of 15 Feb the demo stream's history runs from 5 Jan (its first item) to 14 Feb: a window
+    of 41 days with 4 completions (8 Jan, 19 Jan, 4 Feb, 13 Feb), none open. Over 14 days the
+    items done are Binomial(14, 4/41) (independent daily draws): P(at least 1) = 1 - (37/41)^14
+    = 76.2% and P(at least 2) = 40.2%, so the 50% line is 1 item (76% >= 50% > 40%) and the 85%
+    line is 0 (76% < 85%); 10,000 trials put the simulated shares within 1.5 points of these.
+    """
+    project = _project(tmp_path)
+    (project / "streams" / "demo" / "reports" / "outlook.md").write_text(FORECAST, encoding="utf-8")
+    assert build(BuildOptions(project=project, out=project / "_site")).written
+    site = project / "_site" / "streams" / "demo"
+    page = site / "reports" / "outlook" / "index.html"
+    before = _article(page)
+    shown = _forecasts(before)
+    assert shown[0] == "Nothing to forecast: no items were in progress at the start of 15 Feb 2026."
+    assert shown[1].startswith("In 85% of trials at least 0 items are done in the next 2 weeks (to 28 Feb 2026)")
+    assert shown[2:] == ["at least 1 item", "at least 0 items"]
+    forecast_page = (site / "forecast" / "index.html").read_text(encoding="utf-8")
+    # new events after the report's as_of: a completion on 20 Feb and an item committed on 21 Feb
+    events = project / "streams" / "demo" / "data" / "events.csv"
+    with events.open("a", encoding="utf-8") as handle:
+        handle.write("Z-9,2026-02-16T09:00:00Z,Open\nZ-9,2026-02-17T09:00:00Z,In Progress\nZ-9,2026-02-20T09:00:00Z,Done\n")
+        handle.write("Z-8,2026-02-21T09:00:00Z,Open\nZ-8,2026-02-21T10:00:00Z,In Progress\n")
+    assert build(BuildOptions(project=project, out=project / "_site")).written
+    after = _article(page)
+    assert after == before and _fingerprint(after) == _fingerprint(before)
+    # the stream's own forecast (as of 1 Mar) did change: the test could fail
+    assert (site / "forecast" / "index.html").read_text(encoding="utf-8") != forecast_page
+
+
+def test_a_report_on_the_current_period_shows_the_forecast_page_s_forecast(tmp_path: Path) -> None:
+    """Same as_of, same window, same seed: the report's sentence is the Forecast page's."""
+    project = _project(tmp_path)
+    text = "---\ntitle: Now\nperiod: current\n---\n{{ forecast how_many 4w }}\n"
+    (project / "streams" / "demo" / "reports" / "now.md").write_text(text, encoding="utf-8")
+    assert build(BuildOptions(project=project, out=project / "_site")).written
+    site = project / "_site" / "streams" / "demo"
+    [sentence] = _forecasts(_article(site / "reports" / "now" / "index.html"))
+    assert "in the next 4 weeks (to 28 Mar 2026)" in sentence
+    page = html.unescape((site / "forecast" / "index.html").read_text(encoding="utf-8"))
+    assert f'<p class="forecast-sentence">{sentence}</p>' in page

@@ -400,6 +400,16 @@ def aging_by_risk(
         x_type="linear",
         hovermode="closest",
     )
+    # the legend above the plot: on a phone the stage names turn sideways under it
+    lay["legend"] = {
+        "orientation": "h",
+        "x": 0,
+        "y": 1.02,
+        "yanchor": "bottom",
+        "font": {"size": 12},
+    }
+    lay["margin"] = {**lay["margin"], "t": 100}
+    lay["height"] = 400
     lay["xaxis"].update(
         {
             "tickmode": "array",

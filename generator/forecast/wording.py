@@ -33,7 +33,8 @@ def caveat(win: Window | None) -> str:
 def when_sentence(f: WhenForecast, win: Window | None, line: int = LINE) -> str:
     r = f.result
     if r.items == 0:
-        return f"Nothing to forecast: {f.label} is nothing."
+        what = "in progress" if f.scope == "committed" else "open"
+        return f"Nothing to forecast: no items were {what} at the start of {day(f.start_day)}."
     d = r.lines[line]
     if d is None:
         share = 100 * (r.trials - r.never) / r.trials

@@ -9,6 +9,8 @@ report period's figures, written `{{ kind argument }}`:
     {{ chart throughput }}            a chart of the period
     {{ map }}                         the value stream map of the period
     {{ scenario <id> }}               a what-if scenario of stream.yaml, replayed on the period's items
+    {{ forecast when committed }}     a Monte Carlo forecast made as of the report's as_of
+                                      (validate/forecast_refs.py)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pydantic import ValidationError, field_validator
 
 from generator.errors import Location, Problem
 from generator.load.yaml_doc import parse_yaml
+from generator.validate.forecast_refs import USAGE, parse_forecast_ref
 from generator.validate.pydantic_errors import problems_from
 from generator.validate.schema import StreamDef, Strict
 
@@ -83,7 +86,7 @@ class FrontMatter(Strict):
 
 @dataclass(frozen=True)
 class Reference:
-    kind: str  # metric | compare | verdict | chart | map | scenario
+    kind: str  # metric | compare | verdict | chart | map | scenario | forecast
     arg: str
     start: int  # offset in the body
     end: int
@@ -279,10 +282,11 @@ def parse_references(
             "chart": list(CHARTS),
             "map": [],
             "scenario": [s.id for s in definition.scenarios],
+            "forecast": [],
         }.get(kind)
         if known is None:
             close = get_close_matches(
-                kind, ["metric", "compare", "verdict", "chart", "map", "scenario"], n=1, cutoff=0.5
+                kind, ["metric", "compare", "verdict", "chart", "map", "scenario", "forecast"], n=1, cutoff=0.5
             )
             problems.append(
                 Problem(
@@ -291,7 +295,7 @@ def parse_references(
                     loc,
                     f"unknown reference '{{{{ {match.group(1)} }}}}'",
                     (f"did you mean '{close[0]}'? " if close else "")
-                    + "use metric, compare, verdict, chart, map or scenario (see docs/reports.md)",
+                    + "use metric, compare, verdict, chart, map, scenario or forecast (see docs/reports.md)",
                 )
             )
             continue
@@ -302,6 +306,11 @@ def parse_references(
                         "E141", "error", loc, "'{{ map }}' takes no argument", "write {{ map }}"
                     )
                 )
+                continue
+        elif kind == "forecast":
+            _, wrong = parse_forecast_ref(arg)
+            if wrong:
+                problems.append(Problem("E141", "error", loc, wrong, USAGE))
                 continue
         elif arg not in known:
             close = get_close_matches(arg, known, n=1, cutoff=0.5)

@@ -3,7 +3,10 @@ have been, the service level expectation, and the what-if scenarios with their f
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from generator.charts import forecast as charts
 from generator.forecast import wording
@@ -41,6 +44,40 @@ def assumptions(f: Forecast) -> dict[str, Any] | None:
         "stable": s.stable,
         "trials": f.trials,
     }
+
+
+def lines_table(f: Forecast) -> pd.DataFrame:
+    """forecasts.csv: one row per forecast, its percentile lines and the window it resampled."""
+    w = f.window
+    base = {
+        "start": f.start_day.isoformat(),
+        "window_first_day": w.first_day.isoformat() if w else None,
+        "window_last_day": w.last_day.isoformat() if w else None,
+        "window_days": w.days if w else None,
+        "window_completed": w.total if w else None,
+        "zero_days": w.zero_days if w else None,
+        "stable": w.stability.stable if w else None,
+        "trials": f.trials,
+    }
+    rows: list[dict[str, Any]] = []
+    for h in f.how_many:
+        rows.append(
+            {"kind": "how_many", "label": h.label, "items": None, "last_day": h.date.isoformat()}
+            | {f"p{p}": str(h.result.lines[p]) for p in PERCENTS}
+            | base
+        )
+    for x in f.when:
+        rows.append(
+            {"kind": "when", "label": x.label, "items": x.result.items, "last_day": None}
+            | {f"p{p}": _iso(x.date(x.result.lines[p])) for p in PERCENTS}
+            | base
+        )
+    columns = ["kind", "label", "items", "last_day", *(f"p{p}" for p in PERCENTS), *base]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _iso(day: dt.date | None) -> str:
+    return "" if day is None else day.isoformat()
 
 
 def context(ctx: SiteContext, metrics: StreamMetrics, folder: str) -> dict[str, Any]:
@@ -105,6 +142,7 @@ def context(ctx: SiteContext, metrics: StreamMetrics, folder: str) -> dict[str, 
         }
         for b in f.backtests
     ]
+    ctx.add(f"{folder}/forecasts.csv", table_csv(lines_table(f)))
     return {
         "forecast": f,
         "start_day": f.start_day,
@@ -136,6 +174,11 @@ def _sle(ctx: SiteContext, metrics: StreamMetrics, folder: str) -> dict[str, Any
         item_id=risky["item_id"].astype(str)
     )
     ctx.add(f"{folder}/at-risk.csv", table_csv(download))
+    per_period = pd.DataFrame(
+        [{"period": name, **v} for name, v in s.periods.items()],
+        columns=["period", "label", "start", "end", "count", "within", "share"],
+    ).astype({"start": str, "end": str})
+    ctx.add(f"{folder}/sle-per-period.csv", table_csv(per_period.assign(sle_days=s.days)))
     rows = [
         {
             "item_id": str(r["item_id"]),

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from generator.forecast.wording import headline
 from generator.metrics import trends
 from generator.metrics.stream import StreamMetrics, buckets
 from generator.render.markdown_text import render_inline
@@ -116,6 +117,7 @@ def card(metrics: StreamMetrics, latest_report: dict[str, Any] | None = None) ->
         "warnings": sum(1 for p in metrics.problems if p.severity == "warning"),
         "latest_report": latest_report,
         "dora_level": (metrics.dora or {}).get("level"),
+        "forecast": headline(metrics.forecast) if metrics.forecast is not None else "",
     }
 
 

@@ -27,6 +27,7 @@ from generator.render.charts_view import chart_view
 from generator.render.format import duration, instant, number, percent
 from generator.render.map_context import period_map
 from generator.render.markdown_text import render_markdown
+from generator.render.report_forecast import forecast_reference
 from generator.render.scenarios_view import scenario_block
 from generator.render.tables import clean
 from generator.validate.reports import ReportDef
@@ -298,6 +299,10 @@ def build_report(
                 continue
             shown[f"scenario:{ref.arg}"] = found.figures
             placeholders[token] = scenario_block(found.figures)
+        elif ref.kind == "forecast":
+            html_text, figures = forecast_reference(metrics, ref.arg, the_span.as_of)
+            shown[f"forecast:{ref.arg}"] = figures
+            placeholders[token] = html_text
         elif ref.kind == "map":
             vsm = period_map(
                 metrics,
