@@ -105,7 +105,7 @@ def calibration_verdict(b: Backtest) -> str:
 
 
 SOURCES = {
-    "sle_days": "set in stream.yaml (forecast.sle_days)",
+    "sle_days": "set in stream.yaml as forecast.sle_days",
     "target": "the cycle-time p85 target",
     "window": "the p85 of the cycle times in the forecast window",
 }
