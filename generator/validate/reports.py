@@ -286,7 +286,10 @@ def parse_references(
         }.get(kind)
         if known is None:
             close = get_close_matches(
-                kind, ["metric", "compare", "verdict", "chart", "map", "scenario", "forecast"], n=1, cutoff=0.5
+                kind,
+                ["metric", "compare", "verdict", "chart", "map", "scenario", "forecast"],
+                n=1,
+                cutoff=0.5,
             )
             problems.append(
                 Problem(
