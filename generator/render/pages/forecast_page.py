@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from generator.charts import forecast as charts
+from generator.charts import sle as sle_charts
 from generator.forecast import wording
 from generator.forecast.montecarlo import PERCENTS
 from generator.forecast.plan import Forecast
@@ -197,10 +198,12 @@ def _sle(ctx: SiteContext, metrics: StreamMetrics, folder: str) -> dict[str, Any
         "source": wording.SOURCES[s.source],
         "sentence": wording.sle_sentence(s, current.span.label if current else None, share),
         "periods": [{"name": name, **v} for name, v in s.periods.items()],
-        "monthly": chart_view(charts.sle_monthly(s.monthly, s.days), ctx, folder)
+        "monthly": chart_view(sle_charts.sle_monthly(s.monthly, s.days), ctx, folder)
         if s.days is not None and len(s.monthly)
         else None,
-        "aging": chart_view(charts.aging_by_risk(s.aging, stages, s.days, privacy), ctx, folder),
+        "aging": chart_view(
+            sle_charts.aging_by_risk(s.aging, stages, s.days, privacy), ctx, folder
+        ),
         "risk_counts": s.risk_counts(),
         "at_risk": rows,
         "at_risk_total": len(risky),
