@@ -377,3 +377,32 @@ def test_synthetic_7000_commits_100_tags_matches_git_rev_list(tmp_path: Path) ->
     released = data.changes.dropna(subset=["deploy_id"])
     assert dict(zip(released["sha"], released["deploy_id"], strict=True)) == expected
     assert elapsed < 5.0  # ~0.25 s measured (git log + for-each-ref ~0.12 s, graph walk ~0.02 s)
+
+
+def test_a_commit_listed_twice_in_a_csv_export_is_skipped_not_a_crash(tmp_path: Path) -> None:
+    # before: pandas' InvalidIndexError ("Reindexing only valid with uniquely valued Index objects")
+    # ended the build. Lines: header 1, c1 on 2, c2 on 3, c1 again on 4, a row without a sha on 5.
+    export = tmp_path / "export"
+    export.mkdir()
+    c1, c2 = "1" * 40, "2" * 40
+    (export / "commits.csv").write_text(
+        "sha,parent_shas,is_merge,author_date,committer_date\n"
+        f"{c2},{c1},0,2026-01-02T10:00:00Z,2026-01-02T10:00:00Z\n"
+        f"{c1},,0,2026-01-01T10:00:00Z,2026-01-01T10:00:00Z\n"
+        f"{c2},{c1},0,2026-01-02T11:00:00Z,2026-01-02T11:00:00Z\n"
+        ",,0,2026-01-03T10:00:00Z,2026-01-03T10:00:00Z\n"
+    )
+    (export / "tags.csv").write_text(f"tag,commit_sha,tagger_date\nv1,{c2},2026-01-05T10:00:00Z\n")
+    data = gh.read(
+        gh.Options(kind="git-history", path="export", format="csv"),
+        ReadContext(tmp_path, tmp_path, "UTC", 0),
+    )
+    w235 = [(p.location.path, p.location.line, p.message) for p in data.problems if p.code == "W235"]
+    assert w235 == [
+        ("export/commits.csv", 4, f"commit {c2} is listed again; this row is skipped"),
+        ("export/commits.csv", 5, "commit without a sha; row skipped"),
+    ]
+    assert sorted(data.changes["sha"]) == [c1, c2]
+    # the first row of c2 is used: committed 2026-01-02T10:00Z
+    row = data.changes.set_index("sha").loc[c2]
+    assert row["deploy_id"] == "v1" and row["line"] == 2

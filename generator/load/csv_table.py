@@ -20,15 +20,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
+from generator.load.text_bytes import (
+    MAX_LINE_BYTES,
+    BadText,
+    find_bad_text,
+    first_long_line,
+    looks_like_latin1,
+)
+
 
 class CsvUnreadable(Exception):
     """The file cannot be read as CSV at all (missing, empty, not text)."""
 
-    def __init__(self, reason: str, hint: str, line: int | None = None) -> None:
+    def __init__(
+        self, reason: str, hint: str, line: int | None = None, col: int | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.hint = hint
         self.line = line
+        self.col = col
 
 
 @dataclass
@@ -47,6 +58,8 @@ class CsvTable:
     columns: list[pa.Array]
     lines: np.ndarray
     bad_rows: list[BadRow] = field(default_factory=list)
+    # lines with bytes that are not text (invalid UTF-8, NUL): their rows are left out
+    bad_text: list[BadText] = field(default_factory=list)
 
     @property
     def num_rows(self) -> int:
@@ -90,19 +103,20 @@ def read_csv_table(path: Path, delimiter: str = ",") -> CsvTable:
         raw = raw[3:]
     if re.search(rb"\S", raw) is None:
         raise CsvUnreadable("file is empty", "export the data again; a CSV needs a header row", 1)
-    if b"\x00" in raw[:65536]:
+    long_line = first_long_line(raw) if len(raw) > MAX_LINE_BYTES else None
+    if long_line is not None:
+        line, length = long_line
         raise CsvUnreadable(
-            "not a text file (contains NUL bytes)", "export the data as CSV (UTF-8)", 1
+            f"line {line} is {length / (1 << 20):.0f} MiB long; no CSV export has a line that long",
+            "check that this is the exported file; cut very long values before exporting",
+            line,
         )
-    try:
-        text_head = raw[:65536].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < 65536 - 4:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise CsvUnreadable(
-                "not UTF-8 text", "save or export the file as UTF-8", line
-            ) from None
-        text_head = raw[: exc.start].decode("utf-8")
+    cleaned, bad_text = find_bad_text(raw)
+    _check_bad_text(raw, bad_text)
+    raw = cleaned
+    # the header is read whole, however wide (a 100k-column header is longer than 64 KiB)
+    header_end = raw.find(b"\n", 0, MAX_LINE_BYTES)
+    text_head = raw[: max(65536, header_end + 1)].decode("utf-8", "ignore")
     header_reader = csv.reader(io.StringIO(text_head), delimiter=delimiter)
     try:
         header = next(header_reader)
@@ -114,7 +128,67 @@ def read_csv_table(path: Path, delimiter: str = ",") -> CsvTable:
     table = _fast(raw, header, delimiter)
     if table is None:
         table = _slow(raw, header, delimiter)
-    return table
+    return _without_bad_text(table, bad_text) if bad_text else table
+
+
+def _check_bad_text(raw: bytes, bad: list[BadText]) -> None:
+    """A header that is not text, or bad bytes on many lines, make the whole file unreadable; a
+    few bad lines are left out row by row (W211)."""
+    if not bad:
+        return
+    first = bad[0]
+    latin1 = looks_like_latin1(bad)
+    hint = (
+        "the file looks like Latin-1 or Windows-1252: save or export it as UTF-8"
+        if latin1
+        else "save or export the file as UTF-8 text"
+    )
+    if first.line == 1 and b"\x00" in raw[:65536]:
+        # a header that is not text and NUL bytes near it: a binary file or UTF-16
+        raise CsvUnreadable(
+            "not a text file (contains NUL bytes)", "export the data as CSV (UTF-8)", 1
+        )
+    if first.line == 1:
+        raise CsvUnreadable(
+            f"the header row is not UTF-8 text ({first.detail} at column {first.column})",
+            hint,
+            1,
+            first.column,
+        )
+    lines = raw.count(b"\n") + 1
+    if len(bad) > max(10, lines // 10):
+        raise CsvUnreadable(
+            f"not UTF-8 text: {len(bad)} of {lines} lines have bytes that are not"
+            f" (the first: {first.detail} at column {first.column})",
+            hint,
+            first.line,
+            first.column,
+        )
+
+
+def _without_bad_text(table: CsvTable, bad: list[BadText]) -> CsvTable:
+    """Leave out the rows that hold a bad line: a good row, or a row with the wrong number of
+    fields (then reported as bad text only)."""
+    bad_lines = np.array([b.line for b in bad], dtype=np.int64)
+    good_starts = table.lines
+    bad_starts = np.array([b.line for b in table.bad_rows], dtype=np.int64)
+    starts = np.concatenate((good_starts, bad_starts))
+    is_good = np.concatenate((np.ones(len(good_starts), bool), np.zeros(len(bad_starts), bool)))
+    order = np.argsort(starts, kind="stable")
+    starts, is_good = starts[order], is_good[order]
+    owner = np.searchsorted(starts, bad_lines, side="right") - 1
+    owner = owner[owner >= 0]
+    hit = starts[owner]
+    keep = ~np.isin(table.lines, hit[is_good[owner]])
+    dropped_bad = set(hit[~is_good[owner]].tolist())
+    mask = pa.array(keep)
+    return CsvTable(
+        table.header,
+        [column.filter(mask) for column in table.columns],
+        table.lines[keep],
+        [b for b in table.bad_rows if b.line not in dropped_bad],
+        bad,
+    )
 
 
 def _fast(raw: bytes, header: list[str], delimiter: str) -> CsvTable | None:
@@ -185,11 +259,7 @@ def _read(
 
 
 def _slow(raw: bytes, header: list[str], delimiter: str) -> CsvTable:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise CsvUnreadable("not UTF-8 text", "save or export the file as UTF-8", line) from None
+    text = raw.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     width = len(header)
     values: list[list[str]] = [[] for _ in range(width)]

@@ -9,6 +9,7 @@ reported back so the caller can warn.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -35,7 +36,25 @@ class ParsedInstants:
     nonexistent: np.ndarray  # bool: naive wall time in a DST gap (moved forward by the gap)
 
 
+# The instants the tool accepts: years 1900 to 2189. int64 nanoseconds hold 1677-09-21 to
+# 2262-04-11, but a duration between two instants must fit too (at most 292 years).
+FIRST_YEAR, LAST_YEAR = 1900, 2189
+_FIRST, _END = pd.Timestamp(f"{FIRST_YEAR}-01-01"), pd.Timestamp(f"{LAST_YEAR + 1}-01-01")
+_FIRST_NS, _END_NS = _FIRST.value, _END.value
+
+
+def out_of_range(text: str | None) -> bool:
+    """A value written with a year outside FIRST_YEAR..LAST_YEAR (year 1, 9999, 1677, ...)."""
+    match = re.match(r"\s*(\d{4})-", text or "")
+    return match is not None and not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR
+
+
 def _to_ns(values: pd.Series) -> np.ndarray:
+    """int64 ns of parsed datetimes; NAT for years the tool does not accept (pandas 3 parses
+    year 1 or 9999 at a coarser unit, and converting them to nanoseconds would overflow)."""
+    tz = values.dt.tz
+    lo, end = (_FIRST, _END) if tz is None else (_FIRST.tz_localize("UTC"), _END.tz_localize("UTC"))
+    values = values.where(values.isna() | ((values >= lo) & (values < end)))
     out = (
         values.astype("datetime64[ns, UTC]")
         if values.dt.tz is not None
@@ -59,6 +78,8 @@ def _fast_path(text: pa.Array) -> np.ndarray | None:
     if parsed.null_count:
         return None
     out: np.ndarray = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    if ((out < _FIRST_NS) | (out >= _END_NS)).any():
+        return None  # some year outside FIRST_YEAR..LAST_YEAR: the careful path marks it invalid
     return out
 
 
@@ -97,6 +118,7 @@ def parse_instants(values: pd.Series | pa.Array, timezone: str) -> ParsedInstant
     nonexistent = np.zeros(n, dtype=bool)
     if naive.any():
         wall = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        wall = wall.where((wall >= _FIRST) & (wall < _END))  # years the tool accepts
         ok = wall.notna().to_numpy()
         wall_ok = wall[ok]
         early = wall_ok.dt.tz_localize(

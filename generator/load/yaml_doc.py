@@ -10,11 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import yaml
 
 from generator.errors import Location, Problem
 
 PathKey = tuple[str | int, ...]
+
+# Values a document may reach again through aliases: far above any stream.yaml's use of anchors,
+# far below an alias bomb ("billion laughs": 9 aliases of 9 aliases ... is 9^9 values).
+MAX_ALIASED = 10_000
+# Lists and mappings nested deeper than this are refused before parsing (PyYAML's scanner slows
+# down with the square of the depth, and its composer recurses once per level).
+MAX_DEPTH = 100
 
 
 @dataclass
@@ -48,8 +56,20 @@ class _Builder:
         self.problems = problems
         self.constructor = yaml.SafeLoader("")
         self.open_nodes: set[int] = set()
+        self.seen: set[int] = set()
+        self.aliased = 0
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
+        if id(node) in self.seen:
+            self.aliased += 1
+            if self.aliased > MAX_ALIASED:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"aliases here expand to more than {MAX_ALIASED:,} values (an alias bomb?)",
+                    node.start_mark,
+                )
+        self.seen.add(id(node))
         self.doc.value_pos[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if id(node) in self.open_nodes:
             raise yaml.constructor.ConstructorError(
@@ -103,6 +123,8 @@ class _Builder:
 def parse_yaml(text: str, path: str) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse one YAML document; syntax errors come back as located E100 problems."""
     problems: list[Problem] = []
+    if _depth(text)[2] > MAX_DEPTH:
+        return None, [_too_deep(text, path)]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -112,16 +134,17 @@ def parse_yaml(text: str, path: str) -> tuple[YamlDoc | None, list[Problem]]:
         what = exc.problem or "invalid YAML"
         if exc.context:
             what = f"{exc.context}: {what}"
+        hint = (
+            "indent with spaces: YAML does not allow tabs for indentation"
+            if "'\\t'" in what
+            else "check indentation and quoting near this line; quote values containing ': ' or '#'"
+        )
         problems.append(
-            Problem(
-                "E100",
-                "error",
-                Location(path, line, col),
-                f"not valid YAML ({what})",
-                "check indentation and quoting near this line; quote values containing ': ' or '#'",
-            )
+            Problem("E100", "error", Location(path, line, col), f"not valid YAML ({what})", hint)
         )
         return None, problems
+    except RecursionError:
+        return None, [_too_deep(text, path)]
     except yaml.YAMLError as exc:  # pragma: no cover - non-marked errors are rare
         problems.append(Problem("E100", "error", Location(path), f"not valid YAML ({exc})", ""))
         return None, problems
@@ -131,6 +154,8 @@ def parse_yaml(text: str, path: str) -> tuple[YamlDoc | None, list[Problem]]:
         return doc, problems
     try:
         doc.data = _Builder(doc, problems).build(node, ())
+    except RecursionError:
+        return None, [*problems, _too_deep(text, path)]
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         problems.append(
@@ -139,8 +164,36 @@ def parse_yaml(text: str, path: str) -> tuple[YamlDoc | None, list[Problem]]:
                 "error",
                 Location(path, mark.line + 1 if mark else None, mark.column + 1 if mark else None),
                 f"not valid YAML ({exc.problem})",
-                "only plain YAML values (text, numbers, dates, lists, mappings) are allowed",
+                "write the values out, or use fewer aliases"
+                if "alias bomb" in str(exc.problem)
+                else "only plain YAML values (text, numbers, dates, lists, mappings) are allowed",
             )
         )
         return None, problems
     return doc, problems
+
+
+def _depth(text: str) -> tuple[int, int, int]:
+    """(line, column, depth) where `[` and `{` are nested deepest, quotes ignored (an upper bound)."""
+    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    step = np.zeros(len(raw), dtype=np.int32)
+    step[(raw == ord("[")) | (raw == ord("{"))] = 1
+    step[(raw == ord("]")) | (raw == ord("}"))] = -1
+    if not len(raw) or not step.any():
+        return 1, 1, 0
+    depth = np.cumsum(step)
+    at = int(np.argmax(depth))
+    line_start = int(np.flatnonzero(raw[:at] == 10)[-1]) + 1 if (raw[:at] == 10).any() else 0
+    return int((raw[:at] == 10).sum()) + 1, at - line_start + 1, int(depth[at])
+
+
+def _too_deep(text: str, path: str) -> Problem:
+    """E100 for lists or mappings nested deeper than MAX_DEPTH, at the deepest point."""
+    line, col, _ = _depth(text)
+    return Problem(
+        "E100",
+        "error",
+        Location(path, line, col),
+        f"not valid YAML here: lists or mappings are nested more than {MAX_DEPTH} levels deep",
+        "a stream definition needs a few levels of nesting; check this part of the file",
+    )

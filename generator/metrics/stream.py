@@ -334,15 +334,20 @@ def _max_sorted(out: np.ndarray, prep: Prepared) -> None:
     out[prep.item[bounds]] = np.maximum.reduceat(prep.ts, bounds)
 
 
+# unmapped states warned one by one; the rest are folded into one W201 (a file can have 10^5)
+UNMAPPED_LISTED = 20
+
+
 def item_problems(
     config: StreamConfig, prep: Prepared, result: ItemResult, facts: PreparedFacts
 ) -> list[Problem]:
     out: list[Problem] = []
     stages = {s.id for s in config.stages}
-    for row in prep.unmapped_states.itertuples(index=False):
-        close = [s for st in config.stages for s in st.states]
-        from difflib import get_close_matches
+    from difflib import get_close_matches
 
+    close = [s for st in config.stages for s in st.states]
+    unmapped = prep.unmapped_states
+    for row in unmapped.head(UNMAPPED_LISTED).itertuples(index=False):
         match = get_close_matches(str(row.state), close, n=1, cutoff=0.6)
         hint = (
             f"did you mean '{match[0]}'? Otherwise add" if match else "add"
@@ -355,6 +360,19 @@ def item_problems(
                 f"state '{row.state}' is not mapped to any stage (its time is kept as unmapped)",
                 hint,
                 count=int(row.rows),  # type: ignore[arg-type]
+            )
+        )
+    if len(unmapped) > UNMAPPED_LISTED:
+        rest = unmapped.iloc[UNMAPPED_LISTED:]
+        first = rest.iloc[0]
+        out.append(
+            Problem(
+                "W201",
+                "warning",
+                Location(str(first["file"]), int(first["line"])),
+                f"{len(rest):,} more states are not mapped to any stage (their time is kept as unmapped)",
+                "map the states the stream needs in stream.yaml; the data-quality page lists them",
+                count=int(rest["rows"].sum()),
             )
         )
     if prep.duplicates:

@@ -10,24 +10,33 @@ import pyarrow.compute as pc
 
 from generator.errors import Location, Problem
 from generator.load.csv_table import CsvTable, CsvUnreadable, read_csv_table
-from generator.load.timestamps import ParsedInstants, parse_instants
+from generator.load.timestamps import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    ParsedInstants,
+    out_of_range,
+    parse_instants,
+)
 from generator.sources.base import ReadContext
 from generator.sources.rows import row_problems
 
 
 def open_csv(
-    path: Path, ctx: ReadContext, delimiter: str = ","
+    path: Path, ctx: ReadContext, delimiter: str = ",", *, repeated_headers: bool = False
 ) -> tuple[CsvTable | None, list[Problem]]:
+    """The file as a table, or None with E200; W213 for a header name given twice (unless the
+    format repeats headers on purpose, as Jira's export does)."""
     file = ctx.rel(path)
     try:
-        return read_csv_table(path, delimiter), []
+        table = read_csv_table(path, delimiter)
+        return table, [] if repeated_headers else repeated_header_problems(table, file)
     except CsvUnreadable as exc:
         code = "E122" if exc.reason == "file not found" else "E200"
         return None, [
             Problem(
                 code,
                 "error",
-                Location(file, exc.line),
+                Location(file, exc.line, exc.col),
                 f"cannot read this CSV file: {exc.reason}",
                 exc.hint,
             )
@@ -65,7 +74,11 @@ def time_problems(
         file,
         parsed.invalid,
         lines,
-        lambda i: f"{name} '{texts[i]}' is not an ISO 8601 date or instant; {skip}",
+        lambda i: (
+            f"{name} '{texts[i]}' is outside the years {FIRST_YEAR} to {LAST_YEAR} this tool reads; {skip}"
+            if out_of_range(texts[i])
+            else f"{name} '{texts[i]}' is not an ISO 8601 date or instant; {skip}"
+        ),
         "write it like 2026-03-05T14:30:00+01:00, 2026-03-05T14:30:00Z or 2026-03-05",
     )
     if required:
@@ -102,3 +115,27 @@ def time_problems(
 
 def null_if_blank(column: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(pc.utf8_length(column), 0), pa.scalar(None, pa.string()), column)
+
+
+def repeated_header_problems(table: CsvTable, file: str, shown: int = 5) -> list[Problem]:
+    """W213 for each header name that appears more than once (the first such column is read)."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(table.header):
+        seen.setdefault("".join(name.split()).casefold(), []).append(i + 1)
+    out = []
+    for columns in seen.values():
+        if len(columns) > 1:
+            name = table.header[columns[0] - 1]
+            listed = ", ".join(str(c) for c in columns[:shown]) + (
+                ", ..." if len(columns) > shown else ""
+            )
+            out.append(
+                Problem(
+                    "W213",
+                    "warning",
+                    Location(file, 1),
+                    f"column '{name}' appears {len(columns)} times in the header (columns {listed}); the first is read",
+                    "rename or remove the other columns",
+                )
+            )
+    return out

@@ -29,6 +29,7 @@ from generator.sources.rows import (
     is_blank,
     require_columns,
     row_problems,
+    skipped_rows,
     text_column,
 )
 
@@ -229,7 +230,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     )
     keep = ~(skip_row | no_dates)
     data.skipped = {
-        "rows with the wrong number of fields": len(table.bad_rows),
+        **skipped_rows(table),
         "rows without an item id": int(no_item.sum()),
         "rows with milestones out of order (W223)"
         + (", clamped" if options.out_of_order == "clamp" else ""): int(late.sum()),

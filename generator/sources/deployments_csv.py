@@ -44,6 +44,7 @@ from generator.sources.rows import (
     is_blank,
     require_columns,
     row_problems,
+    skipped_rows,
     text_column,
 )
 
@@ -279,7 +280,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     )
     mask = pa.array(keep)
     data.skipped = {
-        "deployment rows with the wrong number of fields": len(table.bad_rows),
+        **skipped_rows(table, "deployment rows"),
         "deployment rows without a deploy_id": int(no_id.sum()),
         "repeated deployment rows": int(dup.sum()),
         "deployment rows without a valid timestamp": int((bad_time & ~no_id & ~dup).sum()),

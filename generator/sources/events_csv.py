@@ -16,6 +16,7 @@ from generator.sources.rows import (
     is_blank,
     require_columns,
     row_problems,
+    skipped_rows,
     text_column,
 )
 
@@ -95,7 +96,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     bad_time = parsed.invalid | parsed.empty
     skip = bad_time | no_item | no_state
     data.skipped = {
-        "rows with the wrong number of fields": len(table.bad_rows),
+        **skipped_rows(table),
         "rows without a valid timestamp": int((bad_time & ~no_item).sum()),
         "rows without an item_id": int(no_item.sum()),
         "rows without a state": int(no_state.sum()),

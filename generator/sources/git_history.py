@@ -301,6 +301,26 @@ def read_csv_export(
         return None, problems
     (ctab, c), (ttab, t) = tables["commits"], tables["tags"]
     cfile, tfile = ctx.rel(commits_path), ctx.rel(tags_path)
+    clines = ctab.lines
+    shas = pd.Series(c["sha"], dtype=object).fillna("")
+    no_sha = (shas == "").to_numpy()
+    again = (shas.duplicated() & ~no_sha).to_numpy()
+    if no_sha.any() or again.any():
+        problems += row_problems(
+            "W235",
+            cfile,
+            no_sha | again,
+            clines,
+            lambda i: (
+                "commit without a sha; row skipped"
+                if no_sha[i]
+                else f"commit {shas.iloc[i]} is listed again; this row is skipped"
+            ),
+            "export the history once, one row per commit",
+        )
+        keep = ~(no_sha | again)
+        c = {k: v[keep] for k, v in c.items()}
+        clines = clines[keep]
     times = {}
     for who in ("author", "committer"):
         if f"{who}_epoch" in c:
@@ -327,7 +347,7 @@ def read_csv_export(
             pd.Series(c["committer_date"]),
             pd.Series(c["sha"]),
             cfile,
-            ctab.lines,
+            clines,
             _VALID_ISO_OFFSET,
         )
     tagger = parse_instants(
@@ -346,7 +366,7 @@ def read_csv_export(
         c["parent_shas"].astype(object),
         times["author"],
         times["committer"],
-        ctab.lines,
+        clines,
         cfile,
         t["tag"].astype(object),
         t["commit_sha"].astype(object),

@@ -48,7 +48,7 @@ from generator.sources.deployments_csv import (
     production_mask,
     status_problems,
 )
-from generator.sources.rows import row_problems
+from generator.sources.rows import bad_row_problems, row_problems
 
 # GitHub status / GraphQL state (lowercased) -> status
 GITHUB_STATUSES = {
@@ -135,7 +135,7 @@ def json_records(path: Path, ctx: ReadContext) -> tuple[list[Record], list[Probl
                 Problem(
                     code,
                     "error",
-                    Location(file, exc.line),
+                    Location(file, exc.line, exc.col),
                     f"cannot read this CSV file: {exc.reason}",
                     exc.hint,
                 )
@@ -165,7 +165,8 @@ def json_records(path: Path, ctx: ReadContext) -> tuple[list[Record], list[Probl
                         "export the raw table again",
                     )
                 ]
-        return out, []
+        # rows with the wrong number of fields or bytes that are not text are skipped, and said
+        return out, bad_row_problems(table, file)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -259,7 +260,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     data = SourceData(inputs=[file])
     records, problems = json_records(path, ctx)
     data.problems += problems
-    if problems:
+    if any(p.severity == "error" for p in problems):
         return data
     rows = []
     for obj, line in records:

@@ -62,7 +62,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     data = SourceData(inputs=[file])
     records, problems = json_records(path, ctx)
     data.problems += problems
-    if problems:
+    if any(p.severity == "error" for p in problems):
         return data
     rows = []
     for obj, line in records:

@@ -32,6 +32,7 @@ from generator.sources.rows import (
     is_blank,
     require_columns,
     row_problems,
+    skipped_rows,
     text_column,
 )
 
@@ -114,7 +115,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     resolved_ns[backwards] = NAT
     mask = pa.array(keep)
     data.skipped = {
-        "incident rows with the wrong number of fields": len(table.bad_rows),
+        **skipped_rows(table, "incident rows"),
         "incident rows without an incident_id": int(no_id.sum()),
         "repeated incident rows": int(dup.sum()),
         "incident rows without a valid opened time": int((bad_opened & ~no_id & ~dup).sum()),

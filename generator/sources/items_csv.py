@@ -17,6 +17,7 @@ from generator.sources.rows import (
     is_blank,
     require_columns,
     row_problems,
+    skipped_rows,
     text_column,
 )
 
@@ -95,7 +96,7 @@ def read_table(table: CsvTable, file: str, ctx: ReadContext, data: SourceData) -
     keep = ~(no_item | dup)
     mask = pa.array(keep)
     data.skipped = {
-        "item rows with the wrong number of fields": len(table.bad_rows),
+        **skipped_rows(table, "item rows"),
         "item rows without an item_id": int(no_item.sum()),
         "repeated item rows": int(dup.sum()),
     }

@@ -30,6 +30,7 @@ from generator.sources.rows import (
     is_blank,
     require_columns,
     row_problems,
+    skipped_rows,
     text_column,
 )
 
@@ -160,7 +161,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     path = ctx.stream_dir / options.path
     file = ctx.rel(path)
     data = SourceData(inputs=[file], notes={"no_history": True, "has_actor": False})
-    table, problems = open_csv(path, ctx)
+    table, problems = open_csv(path, ctx, repeated_headers=True)  # Sprint, Labels, ... repeat
     data.problems += problems
     if table is None:
         return data
@@ -245,7 +246,7 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
     )
     keep = ~(no_key | dup | bad_created | negative)
     data.skipped = {
-        "rows with the wrong number of fields": len(table.bad_rows),
+        **skipped_rows(table),
         "rows without an issue key": int(no_key.sum()),
         "repeated issue rows": int(dup.sum()),
         "rows without a valid Created date": int(bad_created.sum()),

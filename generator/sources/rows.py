@@ -24,14 +24,16 @@ def row_problems(
     message: Callable[[int], str],
     hint: str,
     severity: str = "warning",
+    cols: np.ndarray | None = None,
 ) -> list[Problem]:
-    """One warning per flagged row (first ROW_PROBLEM_CAP), then one folded entry for the rest."""
+    """One warning per flagged row (first ROW_PROBLEM_CAP), then one folded entry for the rest;
+    `cols` gives the column of each row's problem when it is known."""
     idx = np.flatnonzero(mask)
     out = [
         Problem(
             code,
             "warning" if severity == "warning" else "error",
-            Location(file, int(lines[i])),
+            Location(file, int(lines[i]), None if cols is None else int(cols[i])),
             message(int(i)),
             hint,
         )
@@ -77,11 +79,17 @@ def require_columns(
                     "E201",
                     "error",
                     Location(file, 1),
-                    f"required column '{name}' is missing (found: {', '.join(table.header)})",
+                    f"required column '{name}' is missing (found: {_listed(table.header)})",
                     hint,
                 )
             )
     return found, problems
+
+
+def _listed(names: Sequence[str], shown: int = 20) -> str:
+    """The first `shown` names and how many more (a header can have 100,000 columns)."""
+    more = f", and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def text_column(table: CsvTable, pos: int | None) -> pa.Array:
@@ -99,9 +107,11 @@ def is_blank(column: pa.Array) -> np.ndarray:
 
 
 def bad_row_problems(table: CsvTable, file: str) -> list[Problem]:
-    """W206 for rows whose number of fields does not match the header."""
+    """W206 for rows whose number of fields does not match the header; W211 for rows holding
+    bytes that are not text (invalid UTF-8, NUL)."""
     lines = np.array([b.line for b in table.bad_rows], dtype=np.int64)
     mask = np.ones(len(lines), dtype=bool)
+    text_lines = np.array([b.line for b in table.bad_text], dtype=np.int64)
     return row_problems(
         "W206",
         file,
@@ -111,4 +121,22 @@ def bad_row_problems(table: CsvTable, file: str) -> list[Problem]:
             f"row has {table.bad_rows[i].actual} fields, the header has {table.bad_rows[i].expected}; row skipped"
         ),
         "quote values that contain the delimiter, or fix the row",
+    ) + row_problems(
+        "W211",
+        file,
+        np.ones(len(text_lines), dtype=bool),
+        text_lines,
+        lambda i: (
+            f"not valid UTF-8 text ({table.bad_text[i].detail} at column {table.bad_text[i].column}); row skipped"
+        ),
+        "save or export the file as UTF-8; a stray byte like this often comes from a copy in another encoding",
+        cols=np.array([b.column for b in table.bad_text], dtype=np.int64),
     )
+
+
+def skipped_rows(table: CsvTable, what: str = "rows") -> dict[str, int]:
+    """Counts for the data-quality page: rows with the wrong number of fields, rows not text."""
+    counts = {f"{what} with the wrong number of fields": len(table.bad_rows)}
+    if table.bad_text:  # only said when there are some (a clean file's figures do not change)
+        counts[f"{what} that are not valid UTF-8 text"] = len(table.bad_text)
+    return counts
