@@ -25,7 +25,8 @@ from generator.metrics.aggregates import (
     wip_at,
 )
 from generator.metrics.compare import compare_periods
-from generator.metrics.dora import dora_period, dora_weekly
+from generator.metrics.delivery import delivery_arrays
+from generator.metrics.dora import dora_prepared, dora_weekly_prepared
 from generator.metrics.engine import ItemResult, timeline_at
 from generator.metrics.little import littles_law_check
 from generator.metrics.periods import PeriodSpan, local_date, named_periods, quarters, span
@@ -236,10 +237,12 @@ def _period_for(
 
 def _dora(data: StreamData, out: StreamMetrics, timezone: str) -> dict[str, Any]:
     """METRICS.md section 5 for each period and quarter (as of its own end) and per ISO week."""
-    frames = (data.deployments, data.changes, data.incidents)
+    frames = delivery_arrays(
+        data.deployments, data.changes, data.incidents
+    )  # once: 8+ periods use them
 
     def one(p: PeriodResult) -> dict[str, Any]:
-        figures = dora_period(*frames, p.span.start, p.span.as_of)
+        figures = dora_prepared(frames, p.span.start, p.span.as_of)
         return {
             **figures,
             "start": p.span.first_day.isoformat(),
@@ -250,7 +253,7 @@ def _dora(data: StreamData, out: StreamMetrics, timezone: str) -> dict[str, Any]
     periods = {name: one(p) for name, p in out.periods.items()}
     quarters = {name: one(p) for name, p in out.quarters.items()}
     first = min(p.span.start for p in out.quarters.values()) if out.quarters else 0
-    weekly = dora_weekly(*frames, first, int(out.as_of or 0), timezone)
+    weekly = dora_weekly_prepared(frames, first, int(out.as_of or 0), timezone)
     return {
         "periods": periods,
         "quarters": quarters,
