@@ -7,8 +7,10 @@ the new text. Two kinds of edit, each repeated `--runs` times (default 7):
 
 - notes: a sentence appended to the stream's notes.md (rendered only: the
   stream's metrics are reused and only its overview page is rendered again);
-- stream.yaml: a word added to the stream's description (the stream is read
-  and computed again, its pages and the home page rendered again).
+- stream.yaml description: a word added to the stream's description (shown, never
+  computed from: the overview, home and group pages are rendered again);
+- stream.yaml WIP limit: the same plus a stage's WIP limit changed (the stream is
+  read and computed again, its pages and the home page rendered again).
 
 Prints each run with the server's own build time, then min/median/max per kind.
 Targets (issue 12): median at most 1 s for notes, 2 s for stream.yaml.
@@ -44,7 +46,18 @@ def _definition(folder: Path, marker: str, original: str) -> None:
     (folder / "stream.yaml").write_text(text, encoding="utf-8")
 
 
-EDITS = {"notes": ("notes.md", _notes), "stream.yaml": ("stream.yaml", _definition)}
+def _figures(folder: Path, marker: str, original: str) -> None:
+    """The description (to see the reload) and a WIP limit, which changes the stream's figures."""
+    limit = 11 + int(marker[-1]) % 2  # a different limit from the previous run's
+    _definition(folder, marker, original.replace("wip_limit: 10", f"wip_limit: {limit}", 1))
+    assert f"wip_limit: {limit}" in (folder / "stream.yaml").read_text(encoding="utf-8")
+
+
+EDITS = {
+    "notes": ("notes.md", _notes),
+    "stream.yaml description": ("stream.yaml", _definition),
+    "stream.yaml WIP limit": ("stream.yaml", _figures),
+}
 
 
 def measure(runs: int, stream: str, poll: bool) -> dict[str, list[tuple[float, float, list[str]]]]:
@@ -72,7 +85,7 @@ def measure(runs: int, stream: str, poll: bool) -> dict[str, list[tuple[float, f
                 for run in range(runs):
                     # the (re)loaded page has connected to /__vsm/events: a save now reaches it
                     page.wait_for_function("() => fetch('/__vsm/status').then(r => r.json()).then(s => s.clients > 0 && !s.building && !s.pending)", timeout=WAIT_MS)
-                    marker = f"Benchmark{kind.replace('.', '')}edit{run}"
+                    marker = f"Benchmark{kind.replace('.', '').replace(' ', '')}edit{run}"
                     saved = time.perf_counter()
                     with page.expect_event("load", timeout=WAIT_MS):
                         edit(folder, marker, original)

@@ -50,6 +50,10 @@ MAGIC = b"vsm-cache 1\n"
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "pydantic", "PyYAML")
 
 
+# fields of stream.yaml that only pages show (render/site.py keys the units that show them)
+PRESENTATION = frozenset({"description"})
+
+
 @dataclass
 class CachedStream:
     """What a build needs of a stream it does not recompute: its metrics and the counts of its summary row."""
@@ -173,10 +177,15 @@ class BuildCache:
     def stream_key(self, config: StreamConfig) -> str:
         """What the stream is, apart from its data: definition, project settings, code.
 
-        Notes and reports are not part of it: metrics are never computed from them
-        (a report's own period is computed while rendering, by `period_for`)."""
+        The definition is the validated stream.yaml, not its bytes: comments, layout and
+        the description (shown on the overview page and the cards, never computed from)
+        do not recompute a stream. Every message a computation gives about stream.yaml
+        names the file without a line, so none of them goes stale either. Notes and
+        reports are not part of it: metrics are never computed from them (a report's own
+        period is computed while rendering, by `period_for`)."""
         parts = [code_digest(), config.id, config.folder]
-        parts += [f"stream.yaml={self._bytes_digest(self.root / config.yaml_path)}"]
+        definition = config.definition.model_dump_json(exclude=PRESENTATION)
+        parts += [f"stream.yaml={hashlib.sha256(definition.encode()).hexdigest()}"]
         parts += [f"vsm.yaml={self._bytes_digest(self.root / 'vsm.yaml')}"]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

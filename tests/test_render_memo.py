@@ -64,13 +64,21 @@ EDITS: list[tuple[str, Callable[[Path], None], set[str], list[str]]] = [
     (
         "report",
         lambda w: append(w / DEV / "reports" / "2026-q3.md", "\nOne more sentence.\n"),
-        {"development:report:2026-q3", "development:overview", "home", "groups"},
+        {"development:report:2026-q3", "development:overview", "home"},  # group pages show no reports
         [],
     ),
     (
+        # the description is shown, never computed from (cache.PRESENTATION): no stream is computed again
+        "stream.yaml description",
+        lambda w: replace(w / DEV / "stream.yaml", "\ndescription: >-\n  ", "\ndescription: >-\n  Edited. "),
+        {"development:overview", "home", "group:product", "group:product/checkout"},  # not the support stream's groups
+        [],
+    ),
+    ("stream.yaml comment", lambda w: append(w / DEV / "stream.yaml", "\n# a comment\n"), set(), []),
+    (
         "stream.yaml",
         lambda w: replace(w / DEV / "stream.yaml", "wip_limit: 10", "wip_limit: 8"),
-        {"development:data", "development:report:2026-q3", "development:overview", "home", "groups"},
+        {"development:data", "development:report:2026-q3", "development:overview", "home", "group:product", "group:product/checkout"},
         ["development"],
     ),
     (

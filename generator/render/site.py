@@ -86,8 +86,10 @@ def render_site(
     for metrics in streams:
         _render_stream(ctx, metrics, root, site)
     everything = tuple(streams)
-    shown = tuple((m.config.id, ctx.reports[m.config.id]) for m in streams)
-    unit(ctx, "groups", (site, shown), everything, lambda: groups_page.render(ctx, group_slug))
+    shown = tuple(
+        (m.config.id, m.config.definition.description, ctx.reports[m.config.id]) for m in streams
+    )
+    groups_page.render(ctx, group_slug, site)  # one unit per group
     unit(ctx, "home", (site, shown), everything, lambda: home.render(ctx, group_slug))
     _not_found(ctx)
     if options.base_url:
@@ -139,7 +141,7 @@ def _render_stream(ctx: SiteContext, metrics: StreamMetrics, root: Path, site: o
     unit(
         ctx,
         f"{sid}:overview",
-        (site, nav, notes, reports),
+        (site, nav, notes, reports, metrics.config.definition.description),
         held,
         lambda: stream_page.render(ctx, metrics, root, nav, reports),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,6 +13,7 @@ from generator.metrics.aggregates import day_ends, wip_at
 from generator.metrics.periods import local_date, span
 from generator.metrics.stream import StreamMetrics
 from generator.render.charts_view import chart_view
+from generator.render.memo import unit
 from generator.render.pages.home import card
 
 if TYPE_CHECKING:
@@ -63,46 +63,66 @@ def combined_daily(members: list[StreamMetrics], tz: str) -> pd.DataFrame:
     return pd.DataFrame({"day_end": ends, "wip": total})
 
 
-def render(ctx: SiteContext, slug_of: Any) -> list[dict[str, Any]]:
+def render(ctx: SiteContext, slug_of: Any, site: object = None) -> list[dict[str, Any]]:
+    """Every group's page, each one render unit: an edit re-renders the groups the stream is in."""
     tree = group_tree(ctx.streams)
     index = []
     for path, members in tree.items():
         slug = slug_of(path)
-        folder = f"groups/{slug}"
-        tz = _common_zone(members)
-        weeks, months = combined_weekly(members, tz)
-        daily = combined_daily(members, tz)
-        built = [
-            charts.throughput(weeks, [], None),
-            charts.wip(daily, tz, [], None),
-            charts.distribution(months, []),
-        ]
-        for c in built:
-            c.id = c.id.replace("trends-", "group-")
-        views = [chart_view(c, ctx, folder) for c in built]
         children = sorted(
             {p for p in tree if p.startswith(path + "/") and p.count("/") == path.count("/") + 1}
         )
-        parts = path.split("/")
-        crumbs = [
-            ("/".join(parts[: i + 1]), slug_of("/".join(parts[: i + 1])))
-            for i in range(len(parts) - 1)
-        ]
-        ctx.page(
-            f"{folder}/index.html",
-            "group.html",
-            title=path,
-            group=path,
-            name=parts[-1],
-            crumbs=crumbs,
-            cards=[
-                card(m) for m in sorted(members, key=lambda m: m.config.definition.name.casefold())
-            ],
-            children=[(c, slug_of(c), len(tree[c])) for c in children],
-            charts=views,
-            timezone=tz,
-            mixed_zones=len({m.config.timezone for m in members}) > 1,
+        shown = (
+            site,
+            path,
+            tuple((m.config.id, m.config.definition.description) for m in members),
+            tuple((c, len(tree[c])) for c in children),
         )
+
+        def page(path: str = path, members: list[StreamMetrics] = members) -> None:
+            _render_group(ctx, slug_of, tree, path, members)
+
+        unit(ctx, f"group:{slug}", shown, tuple(members), page)
         index.append({"path": path, "slug": slug, "streams": len(members)})
-    _ = dt
     return index
+
+
+def _render_group(
+    ctx: SiteContext,
+    slug_of: Any,
+    tree: dict[str, list[StreamMetrics]],
+    path: str,
+    members: list[StreamMetrics],
+) -> None:
+    folder = f"groups/{slug_of(path)}"
+    tz = _common_zone(members)
+    weeks, months = combined_weekly(members, tz)
+    daily = combined_daily(members, tz)
+    built = [
+        charts.throughput(weeks, [], None),
+        charts.wip(daily, tz, [], None),
+        charts.distribution(months, []),
+    ]
+    for c in built:
+        c.id = c.id.replace("trends-", "group-")
+    views = [chart_view(c, ctx, folder) for c in built]
+    children = sorted(
+        {p for p in tree if p.startswith(path + "/") and p.count("/") == path.count("/") + 1}
+    )
+    parts = path.split("/")
+    crumbs = [
+        ("/".join(parts[: i + 1]), slug_of("/".join(parts[: i + 1]))) for i in range(len(parts) - 1)
+    ]
+    ctx.page(
+        f"{folder}/index.html",
+        "group.html",
+        title=path,
+        group=path,
+        name=parts[-1],
+        crumbs=crumbs,
+        cards=[card(m) for m in sorted(members, key=lambda m: m.config.definition.name.casefold())],
+        children=[(c, slug_of(c), len(tree[c])) for c in children],
+        charts=views,
+        timezone=tz,
+        mixed_zones=len({m.config.timezone for m in members}) > 1,
+    )
