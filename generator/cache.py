@@ -184,7 +184,7 @@ class BuildCache:
         reports are not part of it: metrics are never computed from them (a report's own
         period is computed while rendering, by `period_for`)."""
         parts = [code_digest(), config.id, config.folder]
-        definition = config.definition.model_dump_json(exclude=PRESENTATION)
+        definition = config.definition.model_dump_json(exclude=set(PRESENTATION))
         parts += [f"stream.yaml={hashlib.sha256(definition.encode()).hexdigest()}"]
         parts += [f"vsm.yaml={self._bytes_digest(self.root / 'vsm.yaml')}"]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
