@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 PIP_FLAGS := --disable-pip-version-check -q
 PYTEST_WORKERS ?= 2
+MINUTES ?= 10
 
 .DEFAULT_GOAL := help
-.PHONY: help site serve test test-fast lint bench golden screenshots lock clean
+.PHONY: help site serve test test-fast lint bench golden screenshots lock clean fuzz
 
 help: ## list the targets
 	@echo "VSM Site - value stream reports as code"
@@ -42,6 +43,9 @@ lint: $(VENV)/.installed-test ## ruff and mypy (strict) on generator/
 	$(BIN)/ruff check generator tests
 	$(BIN)/ruff format --check generator
 	$(BIN)/mypy generator
+
+fuzz: $(VENV)/.installed-test ## fuzz every reader, stream.yaml/vsm.yaml and reports for MINUTES (default 10); finds go to tests/data/fuzz/
+	$(BIN)/python scripts/fuzz.py --minutes $(MINUTES)
 
 bench: $(VENV)/.installed-test ## time full builds of 10k, 100k and 1M synthetic items; pandas vs dask engines at 1M events; vsm serve edit-to-reload
 	$(BIN)/python -m benchmarks.run

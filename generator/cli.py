@@ -14,6 +14,7 @@ from generator import __version__, console
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from generator.build import BuildOptions, build
+    from generator.write import SiteWriteError
 
     project = Path(args.project).resolve()
     out = Path(args.out).resolve() if args.out else project / "_site"
@@ -32,6 +33,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     progress, bar = console.progress(not args.quiet)
     try:
         report = build(options, progress)
+    except SiteWriteError as exc:
+        code = "E400"
+        print(
+            f"{exc.out}: error[{code}]: cannot write the site: {exc.reason}; the previous site is unchanged\n"
+            "  hint: check that the folder is writable and the disk has room, or pass --out elsewhere",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         if bar is not None:
             bar.stop()

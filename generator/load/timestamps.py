@@ -40,7 +40,7 @@ class ParsedInstants:
 # 2262-04-11, but a duration between two instants must fit too (at most 292 years).
 FIRST_YEAR, LAST_YEAR = 1900, 2189
 _FIRST, _END = pd.Timestamp(f"{FIRST_YEAR}-01-01"), pd.Timestamp(f"{LAST_YEAR + 1}-01-01")
-_FIRST_NS, _END_NS = _FIRST.value, _END.value
+FIRST_NS, END_NS = _FIRST.value, _END.value
 
 
 def out_of_range(text: str | None) -> bool:
@@ -78,7 +78,7 @@ def _fast_path(text: pa.Array) -> np.ndarray | None:
     if parsed.null_count:
         return None
     out: np.ndarray = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
-    if ((out < _FIRST_NS) | (out >= _END_NS)).any():
+    if ((out < FIRST_NS) | (out >= END_NS)).any():
         return None  # some year outside FIRST_YEAR..LAST_YEAR: the careful path marks it invalid
     return out
 

@@ -48,7 +48,7 @@ import pandas as pd
 from pydantic import field_validator
 
 from generator.errors import Location, Problem
-from generator.load.timestamps import NAT, parse_instants
+from generator.load.timestamps import END_NS, FIRST_NS, NAT, parse_instants
 from generator.sources.base import ReadContext, SourceData, SourceOptions
 from generator.sources.csv_common import open_csv
 from generator.sources.deployments_csv import SUCCESS, deployment_frame
@@ -324,10 +324,13 @@ def read_csv_export(
     times = {}
     for who in ("author", "committer"):
         if f"{who}_epoch" in c:
-            epoch = pd.to_numeric(pd.Series(c[f"{who}_epoch"]), errors="coerce")
-            times[who] = np.where(epoch.notna(), epoch.fillna(0).astype(np.int64) * NS, NAT).astype(
-                np.int64
+            epoch = pd.to_numeric(pd.Series(c[f"{who}_epoch"]), errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
             )
+            # an epoch that is not a number, infinite ("1e309") or outside the years the tool
+            # reads is missing (the commit then has no time: W202 from the date column or W230)
+            ok = np.isfinite(epoch) & (epoch >= FIRST_NS // NS) & (epoch < END_NS // NS)
+            times[who] = np.where(ok, np.where(ok, epoch, 0).astype(np.int64) * NS, NAT)
         elif f"{who}_date" in c:
             times[who] = parse_instants(pd.Series(c[f"{who}_date"]), ctx.timezone).ns
         else:
