@@ -504,9 +504,9 @@ def _run_report(project: Path, files: dict[str, bytes]) -> list[Any]:
     """Validate the report (front matter, references) and, when valid, render its page."""
     from dataclasses import replace
 
+    from generator.render.context import SiteContext, SiteOptions, stream_nav
     from generator.render.env import make_env
     from generator.render.pages import report_page
-    from generator.render.site import SiteContext, SiteOptions, stream_nav
     from generator.validate.reports import load_report
 
     metrics = _golden_metrics(project)
@@ -517,13 +517,15 @@ def _run_report(project: Path, files: dict[str, bytes]) -> list[Any]:
     if report is not None and not [p for p in problems if p.severity == "error"]:
         one = replace(metrics, config=replace(metrics.config, reports=(report,)))
         if "assets" not in _REPORT_METRICS:
+            from generator.render.env import TEMPLATES
             from generator.render.site import _assets
 
-            _REPORT_METRICS["assets"] = _assets({})
+            _REPORT_METRICS["assets"] = _assets({}, TEMPLATES / "static")
         out: dict[str, bytes] = {}
         ctx = SiteContext(make_env(), SiteOptions(), _REPORT_METRICS["project"], [one], "fuzz",
                           _REPORT_METRICS["assets"], out)
-        report_page.render_all(ctx, one, stream_nav(one))
+        for each in one.config.reports:
+            report_page.render_one(ctx, one, stream_nav(one), each)
         for name, page in out.items():
             lowered = page.lower()
             assert b"<script>alert" not in lowered, f"{name}: a <script> from the report reached the page"

@@ -20,7 +20,6 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from site_fixtures import (
     build_site,
-    chromium,
     index_pages,
     is_external,
     load_page,
@@ -359,11 +358,12 @@ FIRE_EVENTS_JS = """() => {
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_no_dialog_and_no_handlers_in_chromium(hostile_site: Path) -> None:
+def test_no_dialog_and_no_handlers_in_chromium(hostile_site: Path, browser: Any) -> None:
+    # the session's Chromium (conftest): a second sync_playwright in one worker process fails
     dialogs: list[str] = []
     errors: list[str] = []
     bad: dict[str, list[str]] = {}
-    with serve(hostile_site) as base, chromium() as browser:
+    with serve(hostile_site) as base:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
 
         def watch(page: Any) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-import generator.serve as serve_module
+import generator.serve.server as serve_module
 from generator.serve import DevServer, ServeOptions
 
 FOUNDATION = Path(__file__).resolve().parent / "data" / "foundation" / "project"

@@ -130,7 +130,12 @@ def read(options: Options, ctx: ReadContext) -> SourceData:
             known.add(hid)
             order = sortable(hid, -1)
             actor = person(history.get("author"))
-            for entry in history.get("items") or ():
+            entries = history.get("items")
+            if not isinstance(entries, list):  # `"items": true` and the like (found by make fuzz)
+                if entries is not None:
+                    skipped["changelog histories whose items are not a list"] += 1
+                continue
+            for entry in entries:
                 if not isinstance(entry, dict):
                     continue
                 name = str(entry.get("field") or entry.get("fieldId") or "").casefold()
