@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import markdown
 import nh3
 
@@ -58,9 +60,21 @@ SCHEMES = {"http", "https", "mailto"}
 EXTENSIONS = ["tables", "fenced_code", "sane_lists", "attr_list", "footnotes", "toc"]
 
 
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """One converter per thread, reset before each text: building one (loading its
+    extensions) costs about 10 ms, which a site with many texts paid every time."""
+    md: markdown.Markdown | None = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+    return md
+
+
 def render_markdown(text: str, *, shift_headings: bool = True) -> str:
     """Markdown -> safe HTML. `# Title` becomes <h2> so the page keeps one <h1>."""
-    html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
+    html = _converter().reset().convert(text)
     if shift_headings:
         for level in range(5, 0, -1):
             html = html.replace(f"<h{level}", f"<h{level + 1}").replace(
