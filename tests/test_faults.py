@@ -147,10 +147,12 @@ def test_sigkill_at_seeded_points_never_loses_the_site(tmp_path: Path) -> None:
     assert site_a.keys() == site_b.keys() and all(site_a[k] != site_b[k] for k in site_a if k.endswith(".html"))
 
     rng = random.Random(SEED)
-    offsets = sorted(rng.uniform(0.05, 1.0) * duration for _ in range(14))
+    # inside a clean build's duration, with a margin: each timed build below is a clean one too
+    # (--no-cache), or builds that reuse the cache would finish before most offsets
+    offsets = sorted(rng.uniform(0.05, 0.9) * duration for _ in range(14))
     kills: list[tuple[str, str, int]] = []
     for offset in offsets:
-        p = vsm("build", "--project", str(b), "--out", str(out), "--quiet")
+        p = vsm("build", "--project", str(b), "--out", str(out), "--quiet", "--no-cache")
         try:
             p.wait(timeout=offset)
             outcome = f"finished before {offset:.2f} s"
