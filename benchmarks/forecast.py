@@ -11,22 +11,9 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-
-def _timed(fn: Callable[..., Any], into: dict[str, list[float]], key: str) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        wall, cpu = time.perf_counter(), time.process_time()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            into[key][0] += time.perf_counter() - wall
-            into[key][1] += time.process_time() - cpu
-
-    return wrapper
+from benchmarks.timing import timed
 
 
 def measure(project: Path) -> dict[str, list[float]]:
@@ -37,12 +24,12 @@ def measure(project: Path) -> dict[str, list[float]]:
 
     spent: dict[str, list[float]] = {k: [0.0, 0.0] for k in ("build", "forecast", "page")}
     originals = (stream_module.forecast_stream, forecast_page.render)
-    stream_module.forecast_stream = _timed(originals[0], spent, "forecast")  # type: ignore[attr-defined]
-    forecast_page.render = _timed(originals[1], spent, "page")  # type: ignore[method-assign]
+    stream_module.forecast_stream = timed(originals[0], spent, "forecast")  # type: ignore[attr-defined]
+    forecast_page.render = timed(originals[1], spent, "page")  # type: ignore[method-assign]
     try:
         with tempfile.TemporaryDirectory() as out:
             options = build_module.BuildOptions(project=project, out=Path(out) / "_site")
-            report = _timed(build_module.build, spent, "build")(options)
+            report = timed(build_module.build, spent, "build")(options)
             assert report.written, [p.format() for p in report.errors]
     finally:
         stream_module.forecast_stream, forecast_page.render = originals  # type: ignore[attr-defined]
@@ -63,7 +50,9 @@ def main() -> int:
     print(f"| whole build | {b[0]:.2f} s | {b[1]:.2f} s |")
     print(f"| forecasts, back-tests, SLE | {f[0]:.3f} s | {f[1]:.3f} s |")
     print(f"| Forecast pages | {p[0]:.3f} s | {p[1]:.3f} s |")
-    print(f"| forecast share of the build | {f[0] + p[0]:.3f} s ({100 * (f[0] + p[0]) / b[0]:.1f}%) | {f[1] + p[1]:.3f} s |")
+    print(
+        f"| forecast share of the build | {f[0] + p[0]:.3f} s ({100 * (f[0] + p[0]) / b[0]:.1f}%) | {f[1] + p[1]:.3f} s |"
+    )
     return 0
 
 

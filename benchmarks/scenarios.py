@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+from benchmarks.timing import timed
 
 # one scenario of each kind for the bench stream's stages (benchmarks/run.py STREAM_YAML)
 BENCH_SCENARIOS = """
@@ -46,18 +46,6 @@ scenarios:
 """
 
 
-def _timed(fn: Callable[..., Any], into: dict[str, list[float]], key: str) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        wall, cpu = time.perf_counter(), time.process_time()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            into[key][0] += time.perf_counter() - wall
-            into[key][1] += time.process_time() - cpu
-
-    return wrapper
-
-
 def measure(project: Path) -> dict[str, list[float]]:
     """One build of `project`: wall and CPU seconds of the build, the scenarios, the report
     references and the page section."""
@@ -75,12 +63,12 @@ def measure(project: Path) -> dict[str, list[float]]:
     ]
     originals = [(module, name, getattr(module, name)) for module, name, _ in patches]
     for module, name, key in patches:
-        setattr(module, name, _timed(getattr(module, name), spent, key))
+        setattr(module, name, timed(getattr(module, name), spent, key))
     assert scenarios_view.scenarios_context is not None
     try:
         with tempfile.TemporaryDirectory() as out:
             options = build_module.BuildOptions(project=project, out=Path(out) / "_site")
-            report = _timed(build_module.build, spent, "build")(options)
+            report = timed(build_module.build, spent, "build")(options)
             assert report.written, [p.format() for p in report.errors]
     finally:
         for module, name, original in originals:

@@ -100,8 +100,9 @@ def unit(
     return result
 
 
-def templates_digest(folder: Path) -> str:
-    """sha256 of every template and static file (path and bytes): a template or CSS edit changes it."""
+def folder_digest(folder: Path) -> str:
+    """sha256 of every file's path and bytes under `folder`: a template or CSS edit changes the
+    templates' digest; vsm serve compares the built site's to reload only when it changed."""
     h = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         if path.is_file():

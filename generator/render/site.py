@@ -12,7 +12,7 @@ from generator.model import Project
 from generator.render.context import SiteContext, SiteOptions, group_slug, provenance, stream_nav
 from generator.render.downloads import items_csv, metrics_json, scenarios_csv
 from generator.render.env import TEMPLATES, make_env
-from generator.render.memo import RenderMemo, templates_digest, unit
+from generator.render.memo import RenderMemo, folder_digest, unit
 from generator.render.pages import (
     compare_page,
     dora_page,
@@ -76,7 +76,7 @@ def render_site(
     if memo is not None:
         memo.start()
     site = (
-        templates_digest(templates) if memo is not None else "",
+        folder_digest(templates) if memo is not None else "",
         options,
         project.settings,
         ctx.provenance,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import shutil
 import tempfile
@@ -23,7 +22,7 @@ from watchdog.observers.polling import PollingObserver
 from generator.build import BuildOptions, BuildReport, build
 from generator.cache import BuildCache
 from generator.render.env import TEMPLATES
-from generator.render.memo import RenderMemo
+from generator.render.memo import RenderMemo, folder_digest
 from generator.serve.handler import Handler
 from generator.serve.live import Broadcast
 from generator.serve.watch import SCRATCH_SUFFIXES, SKIPPED_DIRS, FileEvents, declared_paths
@@ -274,7 +273,7 @@ class DevServer:
                     rendered=list(self.memo.rendered) if report.written else [],
                     seconds=round(report.seconds, 3),
                 )
-            site_digest = _tree_digest(self.out) if error is None else self._site_digest
+            site_digest = folder_digest(self.out) if error is None else self._site_digest
             changed_site = site_digest != self._site_digest
             self._site_digest = site_digest
             self.status.update(building=False, ok=error is None, error=error)
@@ -303,17 +302,6 @@ class DevServer:
     def state_message(self) -> str:
         state = {k: self.status[k] for k in ("generation", "ok", "error", "building")}
         return f"event: state\ndata: {json.dumps(state)}\n\n"
-
-
-def _tree_digest(folder: Path) -> str:
-    """sha256 of every file's path and bytes: tells a rebuild that changed the site from one that did not."""
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            h.update(
-                path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0"
-            )
-    return h.hexdigest()
 
 
 def _by_input(report: BuildReport) -> dict[str, set[str]]:
