@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.run import STAGES_YAML
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-output"
 SIZES = (1_000_000,)
@@ -35,16 +37,6 @@ sources:
     path: data/events.parquet
   - kind: items-parquet
     path: data/items.parquet
-stages:
-  - {{id: backlog, states: [Open], kind: wait}}
-  - {{id: selected, states: [Selected for Development], kind: wait}}
-  - {{id: dev, states: [In Progress], kind: active}}
-  - {{id: review, states: [In Review], kind: active}}
-  - {{id: qa, states: [In QA], kind: active}}
-  - {{id: deploy-queue, states: [Ready to Deploy], kind: wait}}
-  - {{id: done, states: [Done], kind: done}}
-commitment: dev
-as_of: 2026-10-01T00:00:00Z
 """
 
 
@@ -72,7 +64,7 @@ def prepare(events: int) -> Path:
         pq.write_table(ev, data / "events.parquet", row_group_size=1_000_000)
         pq.write_table(it, data / "items.parquet", row_group_size=1_000_000)
         print(f"generated {events:,} events in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    (stream / "stream.yaml").write_text(STREAM_YAML.format(n=events))
+    (stream / "stream.yaml").write_text(STREAM_YAML.format(n=events) + STAGES_YAML)
     return project
 
 

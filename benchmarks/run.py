@@ -22,6 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-output"
 SIZES = (10_000, 100_000, 1_000_000)
 
+# the bench profile's stages (generator/synthetic bench_profile), shared by every benchmark stream
+STAGES_YAML = """\
+stages:
+  - {id: backlog, states: [Open], kind: wait}
+  - {id: selected, states: [Selected for Development], kind: wait}
+  - {id: dev, states: [In Progress], kind: active}
+  - {id: review, states: [In Review], kind: active}
+  - {id: qa, states: [In QA], kind: active}
+  - {id: deploy-queue, states: [Ready to Deploy], kind: wait}
+  - {id: done, states: [Done], kind: done}
+commitment: dev
+as_of: 2026-10-01T00:00:00Z
+"""
+
 STREAM_YAML = """\
 name: Benchmark stream ({n:,} items)
 timezone: UTC
@@ -30,16 +44,6 @@ sources:
     path: data/events.csv
   - kind: items-csv
     path: data/items.csv
-stages:
-  - {{id: backlog, states: [Open], kind: wait}}
-  - {{id: selected, states: [Selected for Development], kind: wait}}
-  - {{id: dev, states: [In Progress], kind: active}}
-  - {{id: review, states: [In Review], kind: active}}
-  - {{id: qa, states: [In QA], kind: active}}
-  - {{id: deploy-queue, states: [Ready to Deploy], kind: wait}}
-  - {{id: done, states: [Done], kind: done}}
-commitment: dev
-as_of: 2026-10-01T00:00:00Z
 """
 
 DUCKDB_QUERY = """
@@ -91,7 +95,7 @@ def prepare(n: int) -> Path:
         profile = synthetic.bench_profile(n)
         synthetic.write_stream_data(data, profile, seed=42)
         print(f"generated {n:,} items in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    (stream / "stream.yaml").write_text(STREAM_YAML.format(n=n))
+    (stream / "stream.yaml").write_text(STREAM_YAML.format(n=n) + STAGES_YAML)
     return project
 
 

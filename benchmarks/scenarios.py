@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks.timing import timed
 
-# one scenario of each kind for the bench stream's stages (benchmarks/run.py STREAM_YAML)
+# one scenario of each kind for the bench stream's stages (benchmarks/run.py STAGES_YAML)
 BENCH_SCENARIOS = """
 scenarios:
   - id: queues-halved
