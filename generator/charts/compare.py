@@ -13,6 +13,19 @@ from generator.metrics.compare import ecdf
 from generator.metrics.periods import DAY_NS
 
 
+def ecdf_line(label: str, x: np.ndarray, y: np.ndarray, colour: str, dash: str) -> dict[str, Any]:
+    """One cumulative distribution as a step line: share of items within x days."""
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": text(label),
+        "x": np.round(x, 3).tolist(),
+        "y": np.round(y, 4).tolist(),
+        "line": {"color": colour, "width": 2.2, "shape": "hv", "dash": dash},
+        "hovertemplate": f"{text(label)}: %{{y:.0%}} within %{{x:.1f}} d<extra></extra>",
+    }
+
+
 def ecdf_chart(
     kind: str, baseline: pd.DataFrame, current: pd.DataFrame, labels: tuple[str, str]
 ) -> Chart:
@@ -33,17 +46,7 @@ def ecdf_chart(
             else np.zeros(0)
         )
         x, y = ecdf(values)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": text(label),
-                "x": np.round(x, 3).tolist(),
-                "y": np.round(y, 4).tolist(),
-                "line": {"color": colour, "width": 2.2, "shape": "hv", "dash": dash},
-                "hovertemplate": f"{text(label)}: %{{y:.0%}} within %{{x:.1f}} d<extra></extra>",
-            }
-        )
+        data.append(ecdf_line(label, x, y, colour, dash))
         rows += [
             {"period": label, "days": float(a), "share_within": float(b)}
             for a, b in zip(x, y, strict=True)

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from generator.charts.compare import ecdf_line
 from generator.charts.spec import Chart
-from generator.charts.theme import MUTED, SERIES, add_level_line, layout, text
+from generator.charts.theme import MUTED, SERIES, add_level_line, layout
 from generator.metrics.compare import ecdf
 
 
@@ -32,17 +33,7 @@ def lead_time_chart(
     rows = []
     for label, values, colour, dash in series:
         x, y = ecdf(values)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": text(label),
-                "x": np.round(x, 3).tolist(),
-                "y": np.round(y, 4).tolist(),
-                "line": {"color": colour, "width": 2.2, "shape": "hv", "dash": dash},
-                "hovertemplate": f"{text(label)}: %{{y:.0%}} within %{{x:.1f}} d<extra></extra>",
-            }
-        )
+        data.append(ecdf_line(label, x, y, colour, dash))
         rows += [
             {"series": label, "days": float(a), "share_within": float(b)}
             for a, b in zip(x, y, strict=True)
