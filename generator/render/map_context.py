@@ -24,6 +24,19 @@ def process_events_for(
     return out
 
 
+def _captions(metrics: StreamMetrics, period: PeriodResult, root: str) -> dict[str, Any]:
+    """What a measured map and a future-state map of the same period both say about it."""
+    d = metrics.config.definition
+    return {
+        "stream_name": d.name,
+        "owner": d.owner,
+        "period_label": period.span.label,
+        "period_dates": (period.span.first_day, period.span.last_day),
+        "as_of_text": instant(period.span.as_of, d.timezone),
+        "items_link": f"{root}streams/{metrics.config.id}/items/",
+    }
+
+
 def period_map(
     metrics: StreamMetrics,
     period: PeriodResult,
@@ -44,12 +57,7 @@ def period_map(
         s,
         baseline.summary if baseline else None,
         comparison,
-        stream_name=d.name,
-        owner=d.owner,
-        period_label=period.span.label,
-        period_dates=(period.span.first_day, period.span.last_day),
-        as_of_text=instant(period.span.as_of, d.timezone),
-        items_link=f"{root}streams/{metrics.config.id}/items/",
+        **_captions(metrics, period, root),
         quality_link=f"{root}streams/{metrics.config.id}/quality/"
         if (skipped or unmapped)
         else None,
@@ -95,12 +103,7 @@ def projected_map(
         projected,
         period.summary,
         None,
-        stream_name=d.name,
-        owner=d.owner,
-        period_label=period.span.label,
-        period_dates=(period.span.first_day, period.span.last_day),
-        as_of_text=instant(period.span.as_of, d.timezone),
-        items_link=f"{root}streams/{metrics.config.id}/items/",
+        **_captions(metrics, period, root),
         blocked_by_stage={
             sid: v["blocked_mean_days"]
             for sid, v in projected["stages"].items()
