@@ -9,8 +9,10 @@ the new text. Two kinds of edit, each repeated `--runs` times (default 7):
   stream's metrics are reused and only its overview page is rendered again);
 - stream.yaml description: a word added to the stream's description (shown, never
   computed from: the overview, home and group pages are rendered again);
-- stream.yaml WIP limit: the same plus a stage's WIP limit changed (the stream is
-  read and computed again, its pages and the home page rendered again).
+- stream.yaml WIP limit: the same plus a stage's WIP limit changed (drawn on the
+  maps only, generator/presentation.py: the pages with a map are rendered again);
+- stream.yaml SLE target: the same plus the p85 cycle-time target changed, the
+  SLE's default (the stream is read and computed again, all its pages rendered).
 
 Prints each run with the server's own build time, then min/median/max per kind.
 Targets (issue 12): median at most 1 s for notes, 2 s for stream.yaml.
@@ -46,17 +48,25 @@ def _definition(folder: Path, marker: str, original: str) -> None:
     (folder / "stream.yaml").write_text(text, encoding="utf-8")
 
 
-def _figures(folder: Path, marker: str, original: str) -> None:
-    """The description (to see the reload) and a WIP limit, which changes the stream's figures."""
+def _limit(folder: Path, marker: str, original: str) -> None:
+    """The description (to see the reload) and a WIP limit, which only the maps show."""
     limit = 11 + int(marker[-1]) % 2  # a different limit from the previous run's
     _definition(folder, marker, original.replace("wip_limit: 10", f"wip_limit: {limit}", 1))
     assert f"wip_limit: {limit}" in (folder / "stream.yaml").read_text(encoding="utf-8")
 
 
+def _target(folder: Path, marker: str, original: str) -> None:
+    """The description and the p85 cycle-time target, which the SLE is computed from."""
+    days = 31 + int(marker[-1]) % 2
+    _definition(folder, marker, original.replace("cycle_time_p85_days: 30", f"cycle_time_p85_days: {days}", 1))
+    assert f"cycle_time_p85_days: {days}" in (folder / "stream.yaml").read_text(encoding="utf-8")
+
+
 EDITS = {
     "notes": ("notes.md", _notes),
     "stream.yaml description": ("stream.yaml", _definition),
-    "stream.yaml WIP limit": ("stream.yaml", _figures),
+    "stream.yaml WIP limit": ("stream.yaml", _limit),
+    "stream.yaml SLE target": ("stream.yaml", _target),
 }
 
 

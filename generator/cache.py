@@ -44,14 +44,11 @@ from typing import Any
 import generator
 from generator.metrics.stream import StreamMetrics
 from generator.model import StreamConfig
+from generator.presentation import computed_from
 
 CACHE_DIR = ".vsm-cache"
 MAGIC = b"vsm-cache 1\n"
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "pydantic", "PyYAML")
-
-
-# fields of stream.yaml that only pages show (render/site.py keys the units that show them)
-PRESENTATION = frozenset({"description"})
 
 
 @dataclass
@@ -177,14 +174,15 @@ class BuildCache:
     def stream_key(self, config: StreamConfig) -> str:
         """What the stream is, apart from its data: definition, project settings, code.
 
-        The definition is the validated stream.yaml, not its bytes: comments, layout and
-        the description (shown on the overview page and the cards, never computed from)
-        do not recompute a stream. Every message a computation gives about stream.yaml
+        The definition is the validated stream.yaml, not its bytes, without what pages
+        only show (generator/presentation.py: the description, owner, process events,
+        WIP limits and most targets): comments, layout and those fields do not
+        recompute a stream. Every message a computation gives about stream.yaml
         names the file without a line, so none of them goes stale either. Notes and
         reports are not part of it: metrics are never computed from them (a report's own
         period is computed while rendering, by `period_for`)."""
         parts = [code_digest(), config.id, config.folder]
-        definition = config.definition.model_dump_json(exclude=set(PRESENTATION))
+        definition = computed_from(config.definition)
         parts += [f"stream.yaml={hashlib.sha256(definition.encode()).hexdigest()}"]
         parts += [f"vsm.yaml={self._bytes_digest(self.root / 'vsm.yaml')}"]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -68,7 +68,7 @@ EDITS: list[tuple[str, Callable[[Path], None], set[str], list[str]]] = [
         [],
     ),
     (
-        # the description is shown, never computed from (cache.PRESENTATION): no stream is computed again
+        # the description is shown, never computed from (generator/presentation.py): no stream is computed again
         "stream.yaml description",
         lambda w: replace(w / DEV / "stream.yaml", "\ndescription: >-\n  ", "\ndescription: >-\n  Edited. "),
         {"development:overview", "home", "group:product", "group:product/checkout"},  # not the support stream's groups
@@ -76,9 +76,40 @@ EDITS: list[tuple[str, Callable[[Path], None], set[str], list[str]]] = [
     ),
     ("stream.yaml comment", lambda w: append(w / DEV / "stream.yaml", "\n# a comment\n"), set(), []),
     (
-        "stream.yaml",
+        # a WIP limit is drawn on the maps only: the pages with a map, nothing computed; the home
+        # page lists the report, whose fingerprint covers the map it shows
+        "stream.yaml WIP limit",
         lambda w: replace(w / DEV / "stream.yaml", "wip_limit: 10", "wip_limit: 8"),
-        {"development:data", "development:report:2026-q3", "development:overview", "home", "group:product", "group:product/checkout"},
+        {"development:forecast", "development:compare", "development:report:2026-q3", "development:overview", "home"},
+        [],
+    ),
+    (
+        "stream.yaml owner",  # map captions and cards
+        lambda w: replace(w / DEV / "stream.yaml", "owner: Checkout team", "owner: Checkout & <payments> team"),
+        {"development:forecast", "development:compare", "development:report:2026-q3", "development:overview"}
+        | {"home", "group:product", "group:product/checkout"},
+        [],
+    ),
+    (
+        "stream.yaml process event",  # markers on the trends, DORA charts and maps
+        lambda w: replace(w / DEV / "stream.yaml", "label: Review rota introduced", "label: Review rota started"),
+        {"development:trends", "development:dora", "development:forecast", "development:compare"}
+        | {"development:report:2026-q3", "development:overview"},
+        [],
+    ),
+    (
+        "stream.yaml target",  # a target line on the trends, the cards' checks
+        lambda w: replace(w / DEV / "stream.yaml", "lead_time_p85_days: 40", "lead_time_p85_days: 35"),
+        {"development:trends", "development:report:2026-q3", "development:overview"}
+        | {"home", "group:product", "group:product/checkout"},
+        [],
+    ),
+    (
+        # the p85 cycle-time target is the SLE's default: computed from, so every page of the stream
+        "stream.yaml SLE target",
+        lambda w: replace(w / DEV / "stream.yaml", "cycle_time_p85_days: 30", "cycle_time_p85_days: 28"),
+        {f"development:{page}" for page in ("data", "trends", "forecast", "items", "compare", "dora", "quality")}
+        | {"development:report:2026-q3", "development:overview", "home", "group:product", "group:product/checkout"},
         ["development"],
     ),
     (
@@ -108,7 +139,7 @@ def test_every_kind_of_edit_gives_a_clean_builds_bytes_and_renders_only_what_it_
     first = build(BuildOptions(project=project, out=work / "served"), cache=cache, memo=memo)
     assert first.written and sorted(first.computed) == ["development", "support"]
     everything = set(memo.rendered)
-    assert {"development:data", "development:overview", "support:data", "home"} <= everything
+    assert {"development:data", "development:items", "development:overview", "support:data", "home"} <= everything
     for what, edit, rendered, computed in EDITS:
         edit(work)
         report = build(BuildOptions(project=project, out=work / "served"), cache=cache, memo=memo)

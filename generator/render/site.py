@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from generator import __version__
 from generator.metrics.stream import StreamMetrics
 from generator.model import Project
+from generator.presentation import ALL, CARDS, MAPS, shown
 from generator.render.context import SiteContext, SiteOptions, group_slug, provenance, stream_nav
 from generator.render.downloads import items_csv, metrics_json, scenarios_csv
 from generator.render.env import TEMPLATES, make_env
@@ -86,11 +88,11 @@ def render_site(
     for metrics in streams:
         _render_stream(ctx, metrics, root, site)
     everything = tuple(streams)
-    shown = tuple(
-        (m.config.id, m.config.definition.description, ctx.reports[m.config.id]) for m in streams
+    cards = tuple(
+        (m.config.id, shown(m.config.definition, *CARDS), ctx.reports[m.config.id]) for m in streams
     )
     groups_page.render(ctx, group_slug, site)  # one unit per group
-    unit(ctx, "home", (site, shown), everything, lambda: home.render(ctx, group_slug))
+    unit(ctx, "home", (site, cards), everything, lambda: home.render(ctx, group_slug))
     _not_found(ctx)
     if options.base_url:
         ctx.add("sitemap.xml", sitemap(files, options.base_url))
@@ -102,30 +104,37 @@ def render_site(
 
 
 def _render_stream(ctx: SiteContext, metrics: StreamMetrics, root: Path, site: object) -> None:
-    """One stream's pages in three units: data pages, each report, the overview (which shows the notes)."""
+    """One stream's pages, each data page a unit of its own, then each report, then the overview (which shows the notes)."""
     sid = metrics.config.id
     nav = stream_nav(metrics)
     held = (metrics,)
     base = f"streams/{sid}"
+    d = metrics.config.definition
+    everything = shown(d, *ALL)  # the overview shows maps, targets and the description
 
-    def data_pages() -> None:
+    def page(name: str, render: Callable[[], None], *presentation: str) -> None:
+        """One data page (or the downloads) as a unit of its own, keyed by what of stream.yaml it shows."""
+        key = (site, nav, shown(d, *presentation))
+        unit(ctx, f"{sid}:{name}", key, held, render)
+
+    def downloads() -> None:
         if metrics.result is not None:
             ctx.add(f"{base}/data/items.csv", items_csv(metrics, ctx.options.privacy))
         ctx.add(f"{base}/data/metrics.json", metrics_json(metrics))
         if metrics.scenarios:
             ctx.add(f"{base}/data/scenarios.csv", scenarios_csv(metrics))
-        if metrics.result is not None:
-            trends_page.render(ctx, metrics, nav)
-            if metrics.forecast is not None:
-                forecast_page.render(ctx, metrics, nav)
-            items_page.render(ctx, metrics, nav)
-            if metrics.comparison:
-                compare_page.render(ctx, metrics, nav)
-            if metrics.dora:
-                dora_page.render(ctx, metrics, nav)
-        quality_page.render(ctx, metrics, nav)
 
-    unit(ctx, f"{sid}:data", (site, nav), held, data_pages)
+    page("data", downloads)
+    if metrics.result is not None:
+        page("trends", lambda: trends_page.render(ctx, metrics, nav), "events", "targets")
+        if metrics.forecast is not None:
+            page("forecast", lambda: forecast_page.render(ctx, metrics, nav), *MAPS)
+        page("items", lambda: items_page.render(ctx, metrics, nav))
+        if metrics.comparison:
+            page("compare", lambda: compare_page.render(ctx, metrics, nav), *MAPS)
+        if metrics.dora:
+            page("dora", lambda: dora_page.render(ctx, metrics, nav), "events")
+    page("quality", lambda: quality_page.render(ctx, metrics, nav))
     reports: list[dict[str, Any]] = []
     if metrics.result is not None:
         for report in metrics.config.reports:
@@ -134,14 +143,15 @@ def _render_stream(ctx: SiteContext, metrics: StreamMetrics, root: Path, site: o
                 return report_page.render_one(ctx, metrics, nav, report)
 
             name = f"{sid}:report:{report.slug}"
-            reports.append(unit(ctx, name, (site, nav, report), held, one))
+            key = (site, nav, report, shown(d, *MAPS, "targets"))  # maps and target lines
+            reports.append(unit(ctx, name, key, held, one))
         reports = report_page.newest_first(reports)
     ctx.reports[sid] = reports
     notes = stream_page.notes_source(metrics, root)
     unit(
         ctx,
         f"{sid}:overview",
-        (site, nav, notes, reports, metrics.config.definition.description),
+        (site, nav, notes, reports, everything),
         held,
         lambda: stream_page.render(ctx, metrics, root, nav, reports),
     )

@@ -12,6 +12,7 @@ from generator.metrics import trends
 from generator.metrics.aggregates import day_ends, wip_at
 from generator.metrics.periods import local_date, span
 from generator.metrics.stream import StreamMetrics
+from generator.presentation import CARDS, shown
 from generator.render.charts_view import chart_view
 from generator.render.memo import unit
 from generator.render.pages.home import card
@@ -72,17 +73,17 @@ def render(ctx: SiteContext, slug_of: Any, site: object = None) -> list[dict[str
         children = sorted(
             {p for p in tree if p.startswith(path + "/") and p.count("/") == path.count("/") + 1}
         )
-        shown = (
+        key = (
             site,
             path,
-            tuple((m.config.id, m.config.definition.description) for m in members),
+            tuple((m.config.id, shown(m.config.definition, *CARDS)) for m in members),
             tuple((c, len(tree[c])) for c in children),
         )
 
         def page(path: str = path, members: list[StreamMetrics] = members) -> None:
             _render_group(ctx, slug_of, tree, path, members)
 
-        unit(ctx, f"group:{slug}", shown, tuple(members), page)
+        unit(ctx, f"group:{slug}", key, tuple(members), page)
         index.append({"path": path, "slug": slug, "streams": len(members)})
     return index
 

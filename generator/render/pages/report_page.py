@@ -205,7 +205,7 @@ def fingerprint(numbers: Any) -> str:
 
 def _same_span(a: PeriodResult, b: PeriodResult) -> bool:
     """Whether two periods are the same items as of the same instant under the same label (a
-    report on the current period reuses the stream's scenario results: the same figures)."""
+    report on the current period reuses the stream's comparison and scenario results: the same figures)."""
     keys = ("start", "end", "as_of", "label")
     return all(getattr(a.span, k) == getattr(b.span, k) for k in keys)
 
@@ -222,8 +222,12 @@ def build_report(
     use_base = (
         base is not None and base.span.end <= the_span.as_of and base.span.start != the_span.start
     )
+    current = metrics.periods.get("current")
+    same = current is not None and _same_span(current, period)
     comparison = (
-        compare_periods(
+        metrics.comparison  # the stream's own comparison: the same periods, the same figures
+        if use_base and same
+        else compare_periods(
             metrics.config.id,
             base,
             period,
@@ -235,10 +239,9 @@ def build_report(
     )
     chart_objs = _period_charts(metrics, period, base if use_base else None)
     wanted = {ref.arg for ref in report.references if ref.kind == "scenario"}
-    current = metrics.periods.get("current")
     scenarios = (
         {sid: r for sid, r in metrics.scenarios.items() if sid in wanted}
-        if current is not None and _same_span(current, period)
+        if same
         else scenario_results(
             metrics.config.id,
             d,
