@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -228,7 +229,10 @@ def _compute_all(
             report.problems += started
             return
         if engine.dask is None:
-            data = read_stream(Path(project.root), config)
+            # vsm serve keeps what was read while the sources and their files are unchanged
+            data = store.read(
+                config, functools.partial(read_stream, Path(project.root), config), CACHE_MAX_EVENTS
+            )
         else:
             lazy = engine.dask.read(Path(project.root), config)  # events stay for the workers
             data = lazy.data

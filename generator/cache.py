@@ -35,15 +35,15 @@ import sys
 import tempfile
 import threading
 import types
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import generator
 from generator.metrics.stream import StreamMetrics
-from generator.model import StreamConfig
+from generator.model import StreamConfig, StreamData
 from generator.presentation import computed_from
 
 CACHE_DIR = ".vsm-cache"
@@ -165,6 +165,8 @@ class BuildCache:
         self.memory: dict[str, tuple[str, dict[str, str], CachedStream]] | None = (
             {} if memory else None
         )
+        # stream id -> (read key, input digests, data as read): vsm serve's, see `read`
+        self.reads: dict[str, tuple[str, dict[str, str], StreamData]] = {}
 
     # ------------------------------------------------------------ keys
 
@@ -214,6 +216,39 @@ class BuildCache:
                 return None
             out[rel] = digest
         return out
+
+    # ------------------------------------------------------------ data as read (vsm serve)
+
+    def read_key(self, config: StreamConfig) -> str:
+        """What reading a stream depends on besides its input files: its folder, sources, time zone and the code."""
+        parts = [code_digest(), config.folder, config.timezone]
+        parts += [options.model_dump_json() for options in config.sources]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def read(
+        self, config: StreamConfig, reader: Callable[[], StreamData], most_events: int
+    ) -> StreamData:
+        """The stream's data: `reader()`, or (vsm serve, `memory=True`) what it gave last time
+        while the sources, the time zone and every input file are unchanged, so an edit of
+        stages, periods, forecasts or scenarios recomputes without reading the files again.
+        Kept only up to `most_events` events (the raw frames are the build's largest);
+        each call gets frames of its own, as computing may add columns to them."""
+        if self.memory is None:
+            return reader()
+        key = self.read_key(config)
+        known = self.reads.pop(config.id, None)
+        if (
+            known is not None
+            and known[0] == key
+            and all(self._input_digest(rel) == digest for rel, digest in known[1].items())
+        ):
+            data = known[2]
+        else:
+            data = reader()
+        digests = self._inputs(config, data.inputs)
+        if digests is not None and len(data.events) <= most_events:
+            self.reads[config.id] = (key, digests, data)
+        return _own_copy(data)
 
     # ------------------------------------------------------------ entries
 
@@ -297,6 +332,29 @@ class BuildCache:
         except OSError:  # a read-only project still builds, just without a cache
             return False
         return True
+
+
+def _own_copy(data: StreamData) -> StreamData:
+    """New frame objects (over the same columns where pandas copies on write, from 3.0) and new lists."""
+    import pandas as pd
+
+    deep = int(pd.__version__.split(".")[0]) < 3
+
+    def frame(f: Any) -> Any:
+        return None if f is None else f.copy(deep=deep)
+
+    return replace(
+        data,
+        events=frame(data.events),
+        items=frame(data.items),
+        deployments=frame(data.deployments),
+        changes=frame(data.changes),
+        incidents=frame(data.incidents),
+        problems=list(data.problems),
+        skipped=dict(data.skipped),
+        notes=dict(data.notes),
+        inputs=list(data.inputs),
+    )
 
 
 def _rel(path: Path, root: Path) -> str:

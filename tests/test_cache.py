@@ -220,3 +220,46 @@ def test_examples_cached_build_is_byte_identical_to_a_clean_one(tmp_path: Path) 
     assert cached.computed == [] and len(cached.reused) == len(list((project / "streams").iterdir()))
     run(project, tmp_path / "clean", cache=False)
     assert tree(tmp_path / "cached") == tree(tmp_path / "clean")
+
+
+def test_serve_keeps_what_was_read_while_sources_and_files_are_unchanged(project: Path) -> None:
+    """vsm serve (memory=True): a stream.yaml edit that changes no source reads no file again;
+    a changed data file or source option does; each build gets frames of its own."""
+    from generator.sources.collect import read_stream
+    from generator.validate.stream import load_project
+
+    cache = BuildCache(project, enabled=False, memory=True)
+    reads: list[str] = []
+
+    def data(config_text: str | None = None) -> object:
+        if config_text is not None:
+            (project / "streams" / "demo" / "stream.yaml").write_text(config_text, encoding="utf-8")
+        cache.digests.forget([project / "streams" / "demo"])
+        loaded, _ = load_project(project, {"demo"})
+        (config,) = loaded.streams
+
+        def reader() -> object:
+            reads.append(config.id)
+            return read_stream(project, config)
+
+        return cache.read(config, reader, most_events=10**6)  # type: ignore[arg-type]
+
+    yaml_path = project / "streams" / "demo" / "stream.yaml"
+    original = yaml_path.read_text(encoding="utf-8")
+    first = data()
+    first.events["added"] = 1  # type: ignore[attr-defined]  # what computing may do to its frames
+    second = data(original + "\ndescription: edited\n")  # no source changed: reused
+    assert reads == ["demo"]
+    assert "added" not in second.events.columns  # type: ignore[attr-defined]
+    assert second.events is not first.events  # type: ignore[attr-defined]
+    events_csv = next((project / "streams" / "demo").rglob("events.csv"))
+    events_csv.write_bytes(events_csv.read_bytes() + events_csv.read_bytes().splitlines(keepends=True)[-1])
+    data()  # a data file changed: read again
+    assert reads == ["demo", "demo"]
+    data(original.replace("timezone: UTC", "timezone: Europe/Paris", 1))  # naive times read differently
+    assert reads == ["demo", "demo", "demo"]
+    # without memory (vsm build) nothing is kept
+    plain = BuildCache(project, enabled=False)
+    loaded, _ = load_project(project, {"demo"})
+    plain.read(loaded.streams[0], lambda: read_stream(project, loaded.streams[0]), most_events=10**6)
+    assert plain.reads == {}

@@ -58,7 +58,7 @@ def _rows(
     visits = _visits(metrics, codes, ends)
     stage_names = {s.id: s.label for s in metrics.config.stages} | {"unmapped": "unmapped"}
     rows = []
-    for (_, row), code, end in zip(frame.iterrows(), codes, ends, strict=True):
+    for row, code, end in zip(frame.to_dict("records"), codes, ends, strict=True):
         created = int(row["created"])
         total = (int(end) - created) / DAY_NS
         describe = f"{row['item_id']}: {total:.1f} days from created, " + ", ".join(
