@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
@@ -44,22 +45,36 @@ def _target(root: Path, rel: str) -> Path:
     return root.joinpath(*path.parts)
 
 
-def write_site(files: Mapping[str, bytes], out: Path) -> None:
+def write_site(
+    files: Mapping[str, bytes], out: Path, previous: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Write every file into a fresh folder beside `out`, then swap it into place.
 
     Until the swap the previous site stays as it was; if anything fails before it, the staging
     folder is removed, `out` is untouched and SiteWriteError says why.
+
+    `previous` (vsm serve, whose `out` only it writes): the sha256 of each file `out` holds now.
+    A file whose bytes have that digest is hard-linked from `out` instead of written again (files
+    are never changed in place, so the link is safe), and the new site's digests come back;
+    without it nothing is hashed and the result is empty.
     """
     for rel in files:
         _target(out, rel)  # refuse unsafe names before touching the disk
     out = out.resolve()
+    digests = (
+        {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+        if previous is not None
+        else {}
+    )
+    same = {rel for rel, digest in digests.items() if previous and previous.get(rel) == digest}
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out):
             _recover(out)
-            _write_and_swap(files, out)
+            _write_and_swap(files, out, same)
     except OSError as exc:
         raise SiteWriteError(out, exc) from None
+    return digests
 
 
 @contextmanager
@@ -87,13 +102,19 @@ def _recover(out: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write_and_swap(files: Mapping[str, bytes], out: Path) -> None:
+def _write_and_swap(files: Mapping[str, bytes], out: Path, same: set[str]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         staging.chmod(0o755)
         for rel in sorted(files):
             target = _target(staging, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
+            if rel in same:
+                try:
+                    os.link(_target(out, rel), target)
+                    continue
+                except OSError:  # gone, or a file system without hard links: write it
+                    pass
             target.write_bytes(files[rel])
         if out.exists() and _exchange(staging, out):
             shutil.rmtree(staging, ignore_errors=True)  # now holds the previous site

@@ -149,3 +149,34 @@ def test_every_kind_of_edit_gives_a_clean_builds_bytes_and_renders_only_what_it_
         assert set(memo.rendered) == expected_units, what
         assert set(memo.rendered) | set(memo.reused) == everything, what
         assert tree(work / "served") == clean(work, f"clean-{what}"), what
+
+
+@pytest.mark.slow
+def test_a_focused_render_writes_the_open_page_first_and_the_next_render_the_rest(work: Path) -> None:
+    """vsm serve's two passes (memo.focus): the first renders only the units that write an open page
+    and puts back the others' last files; the second renders exactly those, and the site is then a
+    clean build's, byte for byte."""
+    project = work / "project"
+    cache = BuildCache(project, enabled=False, memory=True)
+    memo = RenderMemo(templates=work / "templates")
+    served = work / "served"
+    first = build(BuildOptions(project=project, out=served), cache=cache, memo=memo)
+    assert first.written
+    before = tree(served)
+    replace(work / DEV / "stream.yaml", "cycle_time_p85_days: 30", "cycle_time_p85_days: 28")
+    memo.focus = frozenset({"streams/development/forecast/index.html"})
+    focused = build(BuildOptions(project=project, out=served), cache=cache, memo=memo)
+    assert focused.written and focused.computed == ["development"]
+    assert memo.rendered == ["development:forecast"]
+    deferred = set(memo.deferred)
+    assert {"development:items", "development:overview", "home"} <= deferred
+    after_first = tree(served)
+    data = "streams/development/data/metrics.json"  # its SLE figures change: stale until the second pass
+    assert after_first[data] == before[data]
+    memo.focus = None
+    rest = build(BuildOptions(project=project, out=served), cache=cache, memo=memo)
+    assert rest.computed == [] and set(memo.rendered) == deferred and memo.deferred == []
+    site = tree(served)
+    assert site == clean(work, "clean") and site[data] != before[data]
+    # the open page was already final after the first pass
+    assert after_first["streams/development/forecast/index.html"] == site["streams/development/forecast/index.html"]

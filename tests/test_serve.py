@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -56,6 +57,17 @@ def status(server: DevServer) -> dict[str, Any]:
     code, body, _ = get(server.origin + "/__vsm/status")
     assert code == 200
     return json.loads(body)  # type: ignore[no-any-return]
+
+
+def idle(server: DevServer) -> dict[str, Any]:
+    """The status once no build runs or waits (a second pass included)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        state = status(server)
+        if not state["building"] and not state["pending"]:
+            return state
+        assert time.monotonic() < deadline, state
+        time.sleep(0.05)
 
 
 class Events:
@@ -464,3 +476,53 @@ def test_an_open_page_shows_a_build_error_and_clears_it(served: tuple[DevServer,
         page.wait_for_selector("#vsm-error-overlay", state="detached", timeout=TIMEOUT * 1000)
     finally:
         page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_open_page_is_rendered_first_and_the_rest_follows(served: tuple[DevServer, list[str]], project: Path, browser: Any) -> None:
+    """A recomputing edit while a page is open: the first pass renders that page's unit and leaves the
+    others (render/memo.py focus), the open page reloads, and a second pass renders the rest, so every
+    page the server then gives is the new one (checked over HTTP against the edit)."""
+    server, logs = served
+    page = browser.new_page()
+    try:
+        page.goto(server.url + "streams/demo/")
+        page.wait_for_function("() => fetch('/__vsm/status').then(r => r.json()).then(s => s.clients > 0 && !s.building)")
+        with page.expect_event("load", timeout=TIMEOUT * 1000):
+            edit(project / "streams" / "demo" / "stream.yaml", "name: Demo", "name: Demo first")
+        assert "Demo first" in page.title()
+        state = idle(server)
+        assert state["computed"] == ["demo"]
+        assert "demo:items" in state["rest"] and "demo:overview" not in state["rest"]  # the open page came first
+        assert set(state["rest"]) <= set(state["rendered"])
+        assert any("more after the open pages" in line for line in logs)
+        assert any(line.startswith("rendered the other") for line in logs)
+        for other in ("streams/demo/items/", "streams/demo/trends/", "index.html"):
+            assert b"Demo first" in get(server.url + other)[1], other
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_page_whose_file_did_not_change_does_not_reload(served: tuple[DevServer, list[str]], project: Path, browser: Any) -> None:
+    """Each open page hears the generation of its own file: a notes edit changes the overview only, so
+    the overview reloads and an open items page keeps its document (its marker survives)."""
+    server, _ = served
+    overview, items = browser.new_page(), browser.new_page()
+    try:
+        overview.goto(server.url + "streams/demo/")
+        items.goto(server.url + "streams/demo/items/")
+        for p in (overview, items):
+            p.evaluate("() => { window.vsmMarker = 'before'; }")
+        overview.wait_for_function("() => fetch('/__vsm/status').then(r => r.json()).then(s => s.clients >= 2 && !s.building)")
+        with overview.expect_event("load", timeout=TIMEOUT * 1000):
+            (project / "streams" / "demo" / "notes.md").write_text("Only the overview shows this.\n", encoding="utf-8")
+        assert overview.evaluate("() => window.vsmMarker") is None and "Only the overview shows this." in overview.content()
+        assert idle(server)["rendered"] == ["demo:overview"]
+        items.wait_for_timeout(500)  # a reload would have started by now
+        assert items.evaluate("() => window.vsmMarker") == "before"
+    finally:
+        overview.close()
+        items.close()

@@ -9,6 +9,11 @@ options, the list of streams). A unit whose key is unchanged puts back the
 files it wrote last time instead of rendering them again; anything else renders
 as in a clean build. `vsm build` renders without a memo. tests/test_render_memo.py
 checks that every kind of edit gives the same bytes as a clean build.
+
+With a `focus` (vsm serve, after an edit, while pages are open) a changed unit
+that writes none of the open pages keeps its last files for one render, so the
+page in front of the author is rendered, written and reloaded first; the server
+renders the deferred units straight after (serve/server.py).
 """
 
 from __future__ import annotations
@@ -48,6 +53,11 @@ class RenderMemo:
     units: dict[str, _Unit] = field(default_factory=dict)
     rendered: list[str] = field(default_factory=list)  # units rendered by the last render
     reused: list[str] = field(default_factory=list)  # units put back by the last render
+    # vsm serve's first pass after an edit: the files the open pages show. A changed unit that
+    # writes none of them puts back its last files for now and is listed in `deferred`; the
+    # next render (the server's second pass) renders it, as its key still differs.
+    focus: frozenset[str] | None = None
+    deferred: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.env = make_env(
@@ -55,7 +65,7 @@ class RenderMemo:
         )  # kept: Jinja recompiles a template only when its file changed
 
     def start(self) -> None:
-        self.rendered, self.reused = [], []
+        self.rendered, self.reused, self.deferred = [], [], []
 
     def forget_except(self, names: set[str]) -> None:
         """Drop the units the last render did not use (a removed stream or report)."""
@@ -87,6 +97,10 @@ def unit(
     ):
         ctx.files.update(known.files)
         memo.reused.append(name)
+        return known.result  # type: ignore[no-any-return]
+    if known is not None and memo.focus is not None and not memo.focus & known.files.keys():
+        ctx.files.update(known.files)  # stale until the second pass; memo.units keeps the old key
+        memo.deferred.append(name)
         return known.result  # type: ignore[no-any-return]
     outer, ctx.files = ctx.files, {}
     try:

@@ -99,7 +99,7 @@ def render_site(
         ctx.add("robots.txt", robots(options))
     ctx.add(".nojekyll", b"")
     if memo is not None:
-        memo.forget_except(set(memo.rendered) | set(memo.reused))
+        memo.forget_except(set(memo.rendered) | set(memo.reused) | set(memo.deferred))
     return files
 
 

@@ -11,10 +11,11 @@ import json
 import mimetypes
 import queue
 import time
+from html import escape as html_escape
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from generator.serve.live import IMMUTABLE, LIVE, LIVE_JS, NO_SITE
 
@@ -71,10 +72,10 @@ class Handler(BaseHTTPRequestHandler):
         parts = PurePosixPath(rel).parts
         if any(p in ("..", "") or "\0" in p for p in parts) or rel.startswith("/"):
             return self._send(400, b"bad path\n", "text/plain", head)
-        generation = app.status[
-            "generation"
-        ]  # before reading: a swap in between costs one extra reload, never a missed one
-        if generation == 0:
+        page = rel + "index.html" if not rel or rel.endswith("/") else rel
+        # before reading: a swap in between costs one extra reload, never a missed one
+        generation = app.page_generation(page)
+        if app.status["generation"] == 0:
             return self._send(
                 503, self._inject(NO_SITE.encode(), generation), "text/html; charset=utf-8", head
             )
@@ -94,22 +95,25 @@ class Handler(BaseHTTPRequestHandler):
                         0.05
                     )  # a swap in progress: the new folder is in place a moment later
         else:
-            page = site / "404.html"
+            missing = site / "404.html"
             body = (
-                page.read_bytes()
-                if page.is_file()
+                missing.read_bytes()
+                if missing.is_file()
                 else b"<!doctype html><title>Not found</title><body><h1>Not found</h1></body>"
             )
             return self._send(404, self._inject(body, generation), "text/html; charset=utf-8", head)
         ctype = _content_type(target.name)
         if ctype.startswith("text/html"):
-            body = self._inject(body, generation)
+            body = self._inject(body, generation, page)
         # assets/ names carry their content hash (or plotly.js's version): a reload never fetches them again
         fixed = {"Cache-Control": IMMUTABLE} if parts[:1] == ("assets",) else None
         self._send(200, body, ctype, head, fixed)
 
-    def _inject(self, html: bytes, generation: int) -> bytes:
-        tag = f'<script src="{LIVE}live.js" data-generation="{generation}"></script>\n'.encode()
+    def _inject(self, html: bytes, generation: int, page: str = "") -> bytes:
+        """The live-reload script, with the generation of the page's file (of the site for a page of
+        none: 404, no site yet) and the file's name, which the script's event stream names."""
+        named = f' data-page="{html_escape(page)}"' if page else ""
+        tag = f'<script src="{LIVE}live.js" data-generation="{generation}"{named}></script>\n'.encode()
         at = html.lower().rfind(b"</body>")
         return html[:at] + tag + html[at:] if at >= 0 else html + tag
 
@@ -128,6 +132,8 @@ class Handler(BaseHTTPRequestHandler):
         q = self.app.broadcast.subscribe()
         if q is None:
             return self._send(503, b"stopping\n", "text/plain", False)
+        asked = parse_qs(urlsplit(self.path).query).get("page", [""])[0]
+        page = self.app.page_opened(asked[:1000])  # rendered first after an edit while it is open
         try:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -150,6 +156,7 @@ class Handler(BaseHTTPRequestHandler):
             pass
         finally:
             self.app.broadcast.unsubscribe(q)
+            self.app.page_closed(page)
             self.close_connection = True
 
 

@@ -1,8 +1,11 @@
 """The live-reload channel of `vsm serve`: the script added to served pages and the event broadcast.
 
-Pages connect to /__vsm/events (Server-Sent Events); every build publishes its
-state there: the site's generation (a page whose generation is older reloads)
-and the error text of a failed build (shown as an overlay).
+Pages connect to /__vsm/events?page=<their file> (Server-Sent Events); every
+build publishes its state there: the generation that last changed each open
+page's file (a page whose file changed since it was served reloads; the others
+stay as they are), the site's generation (for a page that is no file of the
+site: 404, no site yet) and the error text of a failed build (an overlay).
+The server renders the open pages first after an edit (render/memo.py `focus`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import threading
 LIVE = "/__vsm/"
 IMMUTABLE = "public, max-age=31536000, immutable"
 LIVE_JS = r"""(function () {
-  var me = document.currentScript, seen = Number(me.dataset.generation);
-  var source = new EventSource("/__vsm/events");
+  var me = document.currentScript, seen = Number(me.dataset.generation), page = me.dataset.page || "";
+  var source = new EventSource("/__vsm/events" + (page ? "?page=" + encodeURIComponent(page) : ""));
   function show(text) {
     var box = document.getElementById("vsm-error-overlay");
     if (!text) { if (box) box.remove(); return; }
@@ -37,7 +40,8 @@ LIVE_JS = r"""(function () {
   }
   source.addEventListener("state", function (e) {
     var state = JSON.parse(e.data);
-    if (state.generation !== seen) { source.close(); location.reload(); return; }
+    var now = page && state.pages && page in state.pages ? state.pages[page] : state.generation;
+    if (now !== seen) { source.close(); location.reload(); return; }
     show(state.error);
   });
   window.addEventListener("pagehide", function () { source.close(); });

@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
@@ -22,7 +23,7 @@ from watchdog.observers.polling import PollingObserver
 from generator.build import BuildOptions, BuildReport, build
 from generator.cache import BuildCache
 from generator.render.env import TEMPLATES
-from generator.render.memo import RenderMemo, folder_digest
+from generator.render.memo import RenderMemo
 from generator.serve.handler import Handler
 from generator.serve.live import Broadcast
 from generator.serve.watch import SCRATCH_SUFFIXES, SKIPPED_DIRS, FileEvents, declared_paths
@@ -70,7 +71,9 @@ class DevServer:
             str, set[str]
         ] = {}  # project-relative input -> ids of the streams that read it
         self._watches: dict[tuple[str, bool], ObservedWatch] = {}
-        self._site_digest = ""
+        self._digests: dict[str, str] = {}  # the built site's files -> sha256
+        self._page_gen: dict[str, int] = {}  # file -> the generation that last changed it
+        self._pages: Counter[str] = Counter()  # the files the open pages show (their event streams)
         self.status: dict[str, Any] = {
             "generation": 0,
             "builds": 0,
@@ -82,7 +85,9 @@ class DevServer:
             "computed": [],
             "reused": [],
             "rendered": [],  # page units rendered again (render/memo.py); the rest were kept
-            "seconds": 0.0,
+            "seconds": 0.0,  # until the open pages were written
+            "rest": [],  # units rendered after the open pages were written (a second pass)
+            "rest_seconds": 0.0,
         }
         self.httpd: ThreadingHTTPServer | None = None
         self.observer: BaseObserver = PollingObserver(timeout=0.5) if options.poll else Observer()
@@ -249,17 +254,45 @@ class DevServer:
             self.log(
                 f"changed: {', '.join(shown[:5])}{f' and {len(shown) - 5} more' if len(shown) > 5 else ''}"
             )
-        report: BuildReport | None = None
+        focus = None if initial else self.open_pages()
+        report, error = self._pass(focus)
+        rest = bool(report is not None and error is None and self.memo.deferred)
+        self._publish(report, error, initial, more=rest)
+        if rest:  # the open pages are up to date: now the rest of the site
+            again, error = self._pass(None)
+            self._publish(again, error, initial, more=False, first=report)
+
+    def _pass(self, focus: frozenset[str] | None) -> tuple[BuildReport | None, str | None]:
+        """One build into the served folder; with a focus, units no open page shows may wait (render/memo.py)."""
+        self.memo.focus = focus
         try:
             report = build(
                 BuildOptions(project=self.root, out=self.out, base_url=self.url),
                 cache=self.cache,
                 memo=self.memo,
+                previous=self._digests,
             )
-            error = None if report.written else _problems_text(report)
+            return report, None if report.written else _problems_text(report)
         except Exception as exc:  # a bug, not bad input: keep serving, show it
-            error = f"internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in vsm; the traceback is in the terminal"
             self.log(traceback.format_exc())
+            error = f"internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in vsm; the traceback is in the terminal"
+            return None, error
+        finally:
+            self.memo.focus = None
+
+    def _publish(
+        self,
+        report: BuildReport | None,
+        error: str | None,
+        initial: bool,
+        more: bool,
+        first: BuildReport | None = None,
+    ) -> None:
+        """Record a pass's outcome, move the generation of every file it changed, tell the open pages.
+
+        `more`: a second pass follows (the server stays `building`); `first`: this is that second
+        pass, and `first` the one that wrote the open pages."""
+        digests = report.digests if report is not None and error is None else self._digests
         with self._cond:
             if report is not None:
                 self._inputs = (
@@ -267,18 +300,32 @@ class DevServer:
                     if error
                     else _by_input(report)
                 )
-                self.status.update(
-                    computed=report.computed,
-                    reused=report.reused,
-                    rendered=list(self.memo.rendered) if report.written else [],
-                    seconds=round(report.seconds, 3),
-                )
-            site_digest = folder_digest(self.out) if error is None else self._site_digest
-            changed_site = site_digest != self._site_digest
-            self._site_digest = site_digest
-            self.status.update(building=False, ok=error is None, error=error)
-            if error is None and changed_site:  # a rebuild with identical output reloads nothing
+                rendered = list(self.memo.rendered) if report.written else []
+                if first is None:
+                    self.status.update(
+                        computed=report.computed,
+                        reused=report.reused,
+                        rendered=rendered,
+                        seconds=round(report.seconds, 3),
+                        rest=[],
+                        rest_seconds=0.0,
+                    )
+                else:
+                    self.status.update(
+                        rendered=self.status["rendered"] + rendered,
+                        rest=rendered,
+                        rest_seconds=round(report.seconds, 3),
+                    )
+            changed = {
+                f
+                for f in digests.keys() | self._digests.keys()
+                if digests.get(f) != self._digests.get(f)
+            }
+            self._digests = digests
+            self.status.update(building=more, ok=error is None, error=error)
+            if error is None and changed:  # a rebuild with identical output reloads nothing
                 self.status["generation"] += 1
+                self._page_gen.update(dict.fromkeys(changed, self.status["generation"]))
             message = self.state_message()
         try:  # watch the inputs this build found before anyone hears about it
             self._rewatch()
@@ -286,21 +333,55 @@ class DevServer:
             self.log(f"warning: cannot watch every input folder: {exc}")
         if error is not None:
             self.log(f"build failed; still serving the last good site:\n{error}")
+        elif first is not None and report is not None:
+            self.log(
+                f"rendered the other {len(self.memo.rendered)} page groups in {report.seconds:.2f}s"
+            )
         elif report is not None:
             warned = (
                 f", {len(report.warnings)} warning(s) (see the data-quality pages)"
                 if report.warnings
                 else ""
             )
+            later = f"; {len(self.memo.deferred)} more after the open pages" if more else ""
             self.log(
                 f"{'built' if initial else 'rebuilt'} in {report.seconds:.2f}s: computed {', '.join(report.computed) or 'none'}; "
                 f"reused {', '.join(report.reused) or 'none'}; "
-                f"rendered {len(self.memo.rendered)} of {len(self.memo.units)} page groups{warned}"
+                f"rendered {len(self.memo.rendered)} of {len(self.memo.units)} page groups{later}{warned}"
             )
         self.broadcast.publish(message)
 
+    # ------------------------------------------------------------ open pages
+
+    def open_pages(self) -> frozenset[str] | None:
+        """The site files the open pages show, or None when no page is open."""
+        with self._cond:
+            return frozenset(self._pages) or None
+
+    def page_opened(self, page: str) -> str:
+        """An open page's event stream names its file; '' (the site's generation) when it is no page of the site."""
+        with self._cond:
+            if page not in self._digests or not page.endswith(".html"):
+                return ""
+            self._pages[page] += 1
+            return page
+
+    def page_closed(self, page: str) -> None:
+        if page:
+            with self._cond:
+                self._pages[page] -= 1
+                if self._pages[page] <= 0:
+                    del self._pages[page]
+
+    def page_generation(self, page: str) -> int:
+        """The generation that last changed this file (the site's for anything else): what a served page carries."""
+        with self._cond:
+            return int(self._page_gen.get(page, self.status["generation"]))
+
     def state_message(self) -> str:
+        """The state every open page hears: the generation, the error, and the generation of each open page's file."""
         state = {k: self.status[k] for k in ("generation", "ok", "error", "building")}
+        state["pages"] = {page: self._page_gen.get(page, 0) for page in sorted(self._pages)}
         return f"event: state\ndata: {json.dumps(state)}\n\n"
 
 
