@@ -79,6 +79,10 @@ def csv_chunks(table: pa.Table) -> Iterator[bytes | pa.Buffer]:
 
     header = ",".join(escape(pa.array(names)).to_pylist()) + "\n"
     yield header.encode("utf-8")
+    if table.num_rows <= CHUNK:  # one chunk (every chart's table): no thread to start
+        if table.num_rows:
+            yield chunk(0)
+        return
     with ThreadPoolExecutor(max_workers=2) as pool:
         yield from pool.map(chunk, range(0, table.num_rows, CHUNK))
 
