@@ -256,7 +256,9 @@ class DevServer:
             )
         focus = None if initial else self.open_pages()
         report, error = self._pass(focus)
-        rest = bool(report is not None and error is None and self.memo.deferred)
+        rest = bool(
+            report is not None and error is None and self.memo.deferred and not self._stop.is_set()
+        )
         self._publish(report, error, initial, more=rest)
         if rest:  # the open pages are up to date: now the rest of the site
             again, error = self._pass(None)
