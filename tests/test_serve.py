@@ -526,3 +526,36 @@ def test_a_page_whose_file_did_not_change_does_not_reload(served: tuple[DevServe
     finally:
         overview.close()
         items.close()
+
+
+@pytest.mark.slow
+def test_a_site_that_cannot_be_written_is_a_located_error_not_a_bug(served: tuple[DevServer, list[str]], project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk under the server's private folder: E400 with its hint, the last good site still
+    served, and the next save after the disk has room builds again."""
+    import errno
+
+    import generator.build as build_module
+    from generator.write import SiteWriteError
+
+    server, logs = served
+    real = build_module.write_site
+
+    def full(files: Any, out: Path, previous: Any = None) -> Any:
+        raise SiteWriteError(out, OSError(errno.ENOSPC, "No space left on device"))
+
+    monkeypatch.setattr(build_module, "write_site", full)
+    events = Events(server)
+    try:
+        (project / "streams" / "demo" / "notes.md").write_text("Never written.\n", encoding="utf-8")
+        state = events.next()
+        assert not state["ok"]
+        assert "error[E400]: cannot write the site" in state["error"] and "No space left on device" in state["error"]
+        assert "internal error" not in state["error"] and "hint: free space" in state["error"]
+        assert not any("Traceback" in line for line in logs)
+        assert b"Never written." not in get(server.url + "streams/demo/")[1]  # the last good site
+        monkeypatch.setattr(build_module, "write_site", real)
+        (project / "streams" / "demo" / "notes.md").write_text("Written after all.\n", encoding="utf-8")
+        assert events.next()["ok"]
+        assert b"Written after all." in get(server.url + "streams/demo/")[1]
+    finally:
+        events.close()

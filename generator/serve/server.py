@@ -27,6 +27,7 @@ from generator.render.memo import RenderMemo
 from generator.serve.handler import Handler
 from generator.serve.live import Broadcast
 from generator.serve.watch import SCRATCH_SUFFIXES, SKIPPED_DIRS, FileEvents, declared_paths
+from generator.write import SiteWriteError
 
 SHOWN = 20  # problems in the overlay; the log gets the same list
 
@@ -275,6 +276,12 @@ class DevServer:
                 previous=self._digests,
             )
             return report, None if report.written else _problems_text(report)
+        except SiteWriteError as exc:  # a full disk or a folder taken away: not a bug
+            return None, (
+                f"{exc.out}: error[E400]: cannot write the site into the server's private folder: "
+                f"{exc.reason}; the last good site is still served\n"
+                "  hint: free space on the disk that holds the temporary folder (TMPDIR), then save again"
+            )
         except Exception as exc:  # a bug, not bad input: keep serving, show it
             self.log(traceback.format_exc())
             error = f"internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in vsm; the traceback is in the terminal"
