@@ -59,8 +59,8 @@ class BuildReport:
     inputs: dict[str, list[str]] = field(
         default_factory=dict
     )  # build cache / serve: stream id -> files its sources read
-    # vsm serve: sha256 of each file written (only when the previous site's were given)
-    digests: dict[str, str] = field(default_factory=dict)
+    # vsm serve: every file written, by path (only when the previous site's were given)
+    files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -121,15 +121,15 @@ def build(
     progress: Progress = _noop,
     cache: BuildCache | None = None,
     memo: RenderMemo | None = None,
-    previous: Mapping[str, str] | None = None,
+    previous: Mapping[str, bytes] | None = None,
 ) -> BuildReport:
     """Build the whole site; write it only when no input is invalid (and, with strict, nothing warned).
 
     Streams whose inputs are unchanged reuse their metrics from the build cache: `cache` when
     given (vsm serve), else the project's `.vsm-cache/` when `options.cache`. With a render memo
     (vsm serve) only the pages whose inputs changed are rendered again (render/memo.py);
-    with `previous`, the digests of the files `options.out` holds, unchanged files are
-    hard-linked instead of written again and the new digests come back in the report.
+    with `previous`, the files `options.out` holds, unchanged files are hard-linked
+    instead of written again and the files written come back in the report.
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -157,7 +157,9 @@ def build(
     files = render_site(project, computed, site_options, Path(project.root), memo)
     for metrics in computed:
         progress(metrics.config.id, "written", 1.0)
-    report.digests = write_site(files, options.out, previous)
+    write_site(files, options.out, previous)
+    if previous is not None:
+        report.files = files
     report.pages = sum(1 for name in files if name.endswith(".html"))
     report.written = True
     report.seconds = time.perf_counter() - started

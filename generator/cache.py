@@ -41,6 +41,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 import generator
 from generator.metrics.stream import StreamMetrics
 from generator.model import StreamConfig, StreamData
@@ -49,6 +51,8 @@ from generator.presentation import computed_from
 CACHE_DIR = ".vsm-cache"
 MAGIC = b"vsm-cache 1\n"
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "pydantic", "PyYAML")
+# pandas before 3.0 does not copy on write: a shallow copy would share what computing changes
+_DEEP_COPIES = int(pd.__version__.split(".")[0]) < 3
 
 
 @dataclass
@@ -336,12 +340,9 @@ class BuildCache:
 
 def _own_copy(data: StreamData) -> StreamData:
     """New frame objects (over the same columns where pandas copies on write, from 3.0) and new lists."""
-    import pandas as pd
-
-    deep = int(pd.__version__.split(".")[0]) < 3
 
     def frame(f: Any) -> Any:
-        return None if f is None else f.copy(deep=deep)
+        return None if f is None else f.copy(deep=_DEEP_COPIES)
 
     return replace(
         data,

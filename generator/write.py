@@ -15,7 +15,6 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
-import hashlib
 import os
 import shutil
 import tempfile
@@ -46,27 +45,22 @@ def _target(root: Path, rel: str) -> Path:
 
 
 def write_site(
-    files: Mapping[str, bytes], out: Path, previous: Mapping[str, str] | None = None
-) -> dict[str, str]:
+    files: Mapping[str, bytes], out: Path, previous: Mapping[str, bytes] | None = None
+) -> None:
     """Write every file into a fresh folder beside `out`, then swap it into place.
 
     Until the swap the previous site stays as it was; if anything fails before it, the staging
     folder is removed, `out` is untouched and SiteWriteError says why.
 
-    `previous` (vsm serve, whose `out` only it writes): the sha256 of each file `out` holds now.
-    A file whose bytes have that digest is hard-linked from `out` instead of written again (files
-    are never changed in place, so the link is safe), and the new site's digests come back;
-    without it nothing is hashed and the result is empty.
+    `previous` (vsm serve, whose `out` only it writes): the files `out` holds now. A file with
+    the same bytes is hard-linked from `out` instead of written again (files are never changed
+    in place, so the link is safe). Nothing is hashed: a page the render memo put back is the
+    very object written last time, which compares equal at once.
     """
     for rel in files:
         _target(out, rel)  # refuse unsafe names before touching the disk
     out = out.resolve()
-    digests = (
-        {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
-        if previous is not None
-        else {}
-    )
-    same = {rel for rel, digest in digests.items() if previous and previous.get(rel) == digest}
+    same = {rel for rel, data in files.items() if previous and previous.get(rel) == data}
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out):
@@ -74,7 +68,6 @@ def write_site(
             _write_and_swap(files, out, same)
     except OSError as exc:
         raise SiteWriteError(out, exc) from None
-    return digests
 
 
 @contextmanager

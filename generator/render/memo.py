@@ -116,7 +116,7 @@ def unit(
 
 def folder_digest(folder: Path) -> str:
     """sha256 of every file's path and bytes under `folder`: a template or CSS edit changes the
-    templates' digest; vsm serve compares the built site's to reload only when it changed."""
+    templates' digest, which is part of every unit's key."""
     h = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         if path.is_file():

@@ -72,7 +72,8 @@ class DevServer:
             str, set[str]
         ] = {}  # project-relative input -> ids of the streams that read it
         self._watches: dict[tuple[str, bool], ObservedWatch] = {}
-        self._digests: dict[str, str] = {}  # the built site's files -> sha256
+        # the served site's files (the very bytes objects the render memo holds: no copy)
+        self._written: dict[str, bytes] = {}
         self._page_gen: dict[str, int] = {}  # file -> the generation that last changed it
         self._pages: Counter[str] = Counter()  # the files the open pages show (their event streams)
         self.status: dict[str, Any] = {
@@ -273,7 +274,7 @@ class DevServer:
                 BuildOptions(project=self.root, out=self.out, base_url=self.url),
                 cache=self.cache,
                 memo=self.memo,
-                previous=self._digests,
+                previous=self._written,
             )
             return report, None if report.written else _problems_text(report)
         except SiteWriteError as exc:  # a full disk or a folder taken away: not a bug
@@ -301,7 +302,7 @@ class DevServer:
 
         `more`: a second pass follows (the server stays `building`); `first`: this is that second
         pass, and `first` the one that wrote the open pages."""
-        digests = report.digests if report is not None and error is None else self._digests
+        written = report.files if report is not None and error is None else self._written
         with self._cond:
             if report is not None:
                 self._inputs = (
@@ -325,12 +326,13 @@ class DevServer:
                         rest=rendered,
                         rest_seconds=round(report.seconds, 3),
                     )
+            # a page the memo put back is the object served before: equal at once, nothing hashed
             changed = {
                 f
-                for f in digests.keys() | self._digests.keys()
-                if digests.get(f) != self._digests.get(f)
+                for f in written.keys() | self._written.keys()
+                if written.get(f) != self._written.get(f)
             }
-            self._digests = digests
+            self._written = written
             self.status.update(building=more, ok=error is None, error=error)
             if error is None and changed:  # a rebuild with identical output reloads nothing
                 self.status["generation"] += 1
@@ -370,7 +372,7 @@ class DevServer:
     def page_opened(self, page: str) -> str:
         """An open page's event stream names its file; '' (the site's generation) when it is no page of the site."""
         with self._cond:
-            if page not in self._digests or not page.endswith(".html"):
+            if page not in self._written or not page.endswith(".html"):
                 return ""
             self._pages[page] += 1
             return page
