@@ -84,25 +84,30 @@ def aging_by_risk(
     )
     position = {sid: i for i, sid in enumerate(order)}
     jitter = np.random.default_rng(7).uniform(-0.25, 0.25, len(aging))
+    # each column once, as Python values (what iterating the frame gives), then plain indexing
+    risk = aging["risk"].to_numpy(dtype=object) if len(aging) else np.zeros(0, dtype=object)
+    stage, item_id, title = (
+        aging[c].tolist() if len(aging) else [] for c in ("stage", "item_id", "title")
+    )
+    age = aging["age_days"].to_numpy(dtype=np.float64) if len(aging) else np.zeros(0)
     data = []
-    for risk in RISKS:
-        rows = (
-            np.flatnonzero((aging["risk"] == risk).to_numpy()) if len(aging) else np.zeros(0, int)
-        )
-        colour, symbol = RISK_STYLE[risk]
-        sub = aging.iloc[rows]
+    for r in RISKS:
+        rows = np.flatnonzero(risk == r)
+        colour, symbol = RISK_STYLE[r]
         data.append(
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": f"{RISK_WORDS[risk]} ({len(rows)})",
-                "x": [position[s] + jitter[i] for s, i in zip(sub["stage"], rows, strict=True)],
-                "y": sub["age_days"].round(3).tolist(),
+                "name": f"{RISK_WORDS[r]} ({len(rows)})",
+                "x": [position[stage[i]] + jitter[i] for i in rows],
+                "y": np.round(age[rows], 3).tolist(),
                 "text": [
-                    text(i) if privacy or not isinstance(t, str) else text(f"{i}: {t}")
-                    for i, t in zip(sub["item_id"], sub["title"], strict=True)
+                    text(item_id[i])
+                    if privacy or not isinstance(title[i], str)
+                    else text(f"{item_id[i]}: {title[i]}")
+                    for i in rows
                 ],
-                "customdata": [text(names.get(s, s)) for s in sub["stage"]],
+                "customdata": [text(names.get(stage[i], stage[i])) for i in rows],
                 "marker": {
                     "size": 8,
                     "color": colour,
@@ -110,7 +115,7 @@ def aging_by_risk(
                     "line": {"width": 0.5, "color": "#fff"},
                 },
                 "hovertemplate": "%{text}<br>%{customdata}: %{y:.1f} d since commitment<extra>"
-                + RISK_WORDS[risk]
+                + RISK_WORDS[r]
                 + "</extra>",
             }
         )
@@ -148,7 +153,7 @@ def aging_by_risk(
             (1.0, f"SLE {sle_days:.1f} d", RISK_STYLE["breached"][0]),
         ):
             add_level_line(spec, share * sle_days, colour, text(label), dash="dash")
-    counts = {r: int((aging["risk"] == r).sum()) if len(aging) else 0 for r in RISKS}
+    counts = {r: int((risk == r).sum()) for r in RISKS}
     table = (
         aging[["item_id", "stage", "age_days", "sle_share", "risk"]].copy()
         if len(aging)

@@ -43,16 +43,21 @@ class ServiceLevel:
     window_items: int  # completed items with a cycle time in the window
     periods: dict[str, dict[str, Any]]  # name -> label, start, end, count, within, share
     monthly: pd.DataFrame  # month (date), count, within, share
-    aging: pd.DataFrame  # row, item_id, title, url, stage, committed, age_days, sle_share, risk
+    aging: pd.DataFrame  # row, item_id, title, url, stage, committed, age_days, sle_share, risk;
+    # oldest first, then by item id (_aging)
+
+    def _risks(self) -> np.ndarray:
+        return self.aging["risk"].to_numpy(dtype=object) if len(self.aging) else np.zeros(0, object)
 
     def risk_counts(self) -> dict[str, int]:
-        counts = self.aging["risk"].value_counts() if len(self.aging) else pd.Series(dtype=int)
-        return {r: int(counts.get(r, 0)) for r in RISKS}
+        risks = self._risks()
+        return {r: int((risks == r).sum()) for r in RISKS}
 
     def at_risk(self) -> pd.DataFrame:
-        """The items at risk of breaching the SLE or beyond it, oldest first."""
-        rows = self.aging[self.aging["risk"].isin(("at_risk", "breached"))]
-        return rows.sort_values(["age_days", "item_id"], ascending=[False, True], kind="stable")
+        """The items at risk of breaching the SLE or beyond it, oldest first (as `aging` is)."""
+        risks = self._risks()
+        rows: pd.DataFrame = self.aging[(risks == "at_risk") | (risks == "breached")]
+        return rows
 
 
 def window_cycle_days(comp: Completions, committed: np.ndarray, start: int, end: int) -> np.ndarray:

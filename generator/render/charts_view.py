@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,10 +34,10 @@ def _cell(value: Any) -> str:
 def table_csv(table: pd.DataFrame) -> bytes:
     """A chart's data as CSV: text neutralised against spreadsheet formulas, numbers rounded once."""
     columns = {}
-    for name in table.columns:
-        col = table[name]
+    for name, col in table.items():
         if col.dtype.kind == "f":
-            columns[str(name)] = pa.array(col.round(DECIMALS).to_numpy(), from_pandas=True)
+            rounded = np.round(col.to_numpy(dtype=np.float64, na_value=np.nan), DECIMALS)
+            columns[str(name)] = pa.array(rounded, from_pandas=True)
         elif col.dtype.kind in "iub":
             columns[str(name)] = pa.array(col.to_numpy())
         else:
@@ -54,10 +55,10 @@ def table_csv(table: pd.DataFrame) -> bytes:
                     ],
                     pa.large_string(),
                 )
-            risky = pc.fill_null(pc.match_substring_regex(text, FORMULA_PREFIX), False)
-            if pc.any(risky).as_py():
+            risky = pc.match_substring_regex(text, FORMULA_PREFIX)
+            if pc.any(risky).as_py():  # nulls are skipped
                 text = pc.if_else(
-                    risky,
+                    pc.fill_null(risky, False),
                     pc.binary_join_element_wise(
                         pa.scalar("'", pa.large_string()), text, pa.scalar("", pa.large_string())
                     ),
@@ -74,7 +75,14 @@ def chart_view(chart: Chart, ctx: SiteContext, folder: str) -> dict[str, Any]:
     table = chart.table
     if chart.download:
         ctx.add(f"{folder}/{chart.download}", table_csv(table))
-    rows = [[_cell(v) for v in row] for row in table.head(TABLE_ROWS).itertuples(index=False)]
+    head = table.head(TABLE_ROWS)
+    # column by column (Python scalars, as itertuples gives them): a tenth of itertuples' time
+    values = [head.iloc[:, i].tolist() for i in range(head.shape[1])]
+    rows = (
+        [[_cell(v) for v in row] for row in zip(*values, strict=True)]
+        if values
+        else [[]] * len(head)
+    )
     return {
         "id": chart.id,
         "title": chart.title,

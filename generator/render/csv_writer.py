@@ -38,6 +38,13 @@ def escape(text: pa.Array) -> pa.Array:
     return pc.if_else(needs, quoted, text)
 
 
+def _quoted(name: str) -> str:
+    """A header field, quoted as escape() quotes values (in Python: a header is a few names)."""
+    if any(c in name for c in '",\r\n'):
+        return '"' + name.replace('"', '""') + '"'
+    return name
+
+
 def csv_chunks(table: pa.Table) -> Iterator[bytes | pa.Buffer]:
     """The header line, then the rows in chunks, escaped and joined on two threads (Arrow releases
     the GIL); chunks come out in order. Dictionary columns are escaped once, not per row."""
@@ -77,7 +84,7 @@ def csv_chunks(table: pa.Table) -> Iterator[bytes | pa.Buffer]:
         first, end = int(bounds[0]), int(bounds[-1])
         return lines.buffers()[2].slice(first, end - first) if end > first else pa.py_buffer(b"")
 
-    header = ",".join(escape(pa.array(names)).to_pylist()) + "\n"
+    header = ",".join(_quoted(name) for name in names) + "\n"
     yield header.encode("utf-8")
     if table.num_rows <= CHUNK:  # one chunk (every chart's table): no thread to start
         if table.num_rows:
