@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import escape as markup_escape
 
 from generator.render.vsm_map import (
     COL,
@@ -32,6 +35,8 @@ from generator.render.vsm_map import (
     text_width,
     wrap,
 )
+from generator.render.vsm_map.svg import esc
+from generator.render.vsm_map.text import clean
 from generator.validate.schema import StreamDef
 
 DATA = Path(__file__).parent / "data" / "map"
@@ -700,3 +705,74 @@ def test_write_sample_map_for_review(model: MapModel) -> None:
     page = f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Map sample</title><style>{style}</style></head><body><main class="wrap"><h1>Value stream map</h1>{svg}{map_table(model)}</main></body></html>\n'
     (OUT / "map-sample.html").write_text(page, encoding="utf-8")
     assert parse((OUT / "map-sample.svg").read_text(encoding="utf-8")) is not None
+
+
+# ---------------------------------------------------------------- text: the fast paths agree
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _reference_clean(text: object) -> str:
+    """clean() as first written: the regex and two replaces on every text."""
+    return CONTROL.sub(" ", str(text)).replace("\n", " ").replace("\t", " ")
+
+
+def _reference_wrap(text: str, width: float, size: float, bold: bool, max_lines: int) -> list[str]:
+    """wrap() as first written: every trial line measured whole with text_width."""
+    lines: list[str] = []
+    current = ""
+    for word in (w for w in _reference_clean(text).split(" ") if w):
+        trial = f"{current} {word}" if current else word
+        if text_width(trial, size, bold) <= width:
+            current = trial
+            continue
+        if current:
+            lines.append(current)
+        current = ""
+        for ch in word:
+            if text_width(current + ch, size, bold) > width and current:
+                lines.append(current)
+                current = ""
+            current += ch
+    if current:
+        lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and text_width(last + "…", size, bold) > width:
+            last = last[:-1]
+        lines[-1] = last + "…"
+    return lines or [""]
+
+
+# words of letters, wide and combining characters, controls, tabs and line breaks
+TEXT = st.text(
+    alphabet=st.sampled_from(list("aiWm .,-lI東京\u0301\u00a0\t\n\x07\x85\ud800&<>'\"é")),
+    max_size=80,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    TEXT,
+    st.floats(min_value=5, max_value=300),
+    st.sampled_from([11.0, 12.5, 13.0, 14.0, 22.0]),
+    st.booleans(),
+    st.integers(1, 10),
+)
+def test_wrap_gives_what_measuring_every_trial_line_whole_gives(
+    text: str, width: float, size: float, bold: bool, max_lines: int
+) -> None:
+    """The word-by-word widths add to the whole line's width to the last bit, so the lines are
+    the same as the first implementation's (kept above as the reference)."""
+    assert wrap(text, width, size, bold, max_lines) == _reference_wrap(
+        text, width, size, bold, max_lines
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXT)
+def test_clean_and_esc_skip_work_only_where_there_is_none(text: str) -> None:
+    assert clean(text) == _reference_clean(text)
+    assert esc(text) == str(markup_escape(_reference_clean(text)))

@@ -72,8 +72,12 @@ def num(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
+_MARKUP = re.compile(r"[&<>'\"]")
+
+
 def esc(text: Any) -> str:
-    return str(escape(clean(text)))
+    text = clean(text)
+    return str(escape(text)) if _MARKUP.search(text) else text
 
 
 def safe_id(prefix: str) -> str:

@@ -30,7 +30,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 def clean(text: Any) -> str:
     """Text safe to put in XML once escaped: control characters and lone surrogates become spaces."""
-    return _CONTROL.sub(" ", str(text)).replace("\n", " ").replace("\t", " ")
+    line = str(text)
+    if line.isprintable():  # none of them (they are all unprintable): most text, at C speed
+        return line
+    return _CONTROL.sub(" ", line).replace("\n", " ").replace("\t", " ")
 
 
 def _units(ch: str) -> float:
@@ -53,37 +56,53 @@ def _units(ch: str) -> float:
 _UNITS: dict[str, float] = {}
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def text_width(text: str, size: float, bold: bool = False) -> float:
-    """Width in px of one line at `size` px: DejaVu Sans metrics (bold 10% wider) plus a 4% margin;
-    characters outside the table count as wide (1 em), east Asian wide ones as 1.05 em."""
-    units = 0.0
+def _line_units(text: str, units: float = 0.0) -> float:
+    """`units` plus the advance (em) of each character of `text`, added left to right: the sum
+    over a line equals the sum over its start continued over the rest, to the last bit."""
     known = _UNITS
     for ch in text:
         em = known.get(ch)
         units += em if em is not None else _units(ch)
+    return units
+
+
+def _px(units: float, size: float, bold: bool) -> float:
     return units * size * (1.1 if bold else 1.0) * 1.04
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Width in px of one line at `size` px: DejaVu Sans metrics (bold 10% wider) plus a 4% margin;
+    characters outside the table count as wide (1 em), east Asian wide ones as 1.05 em."""
+    return _px(_line_units(text), size, bold)
 
 
 def wrap(
     text: str, width: float, size: float, bold: bool = False, max_lines: int = 10
 ) -> list[str]:
     """Greedy word wrap by measured width; words longer than a line are split; at most max_lines (…)."""
+    return list(_wrap(clean(text), width, size, bold, max_lines))
+
+
+# a map wraps the same labels more than once, and every map of a stream its stage names
+@functools.lru_cache(maxsize=1 << 14)
+def _wrap(text: str, width: float, size: float, bold: bool, max_lines: int) -> tuple[str, ...]:
     lines: list[str] = []
-    current = ""
-    for word in (w for w in clean(text).split(" ") if w):
-        trial = f"{current} {word}" if current else word
-        if text_width(trial, size, bold) <= width:
-            current = trial
+    current, units = "", 0.0  # the line so far and its advance: each word adds its own
+    for word in (w for w in text.split(" ") if w):
+        trial = _line_units(" " + word, units) if current else _line_units(word)
+        if _px(trial, size, bold) <= width:
+            current, units = f"{current} {word}" if current else word, trial
             continue
         if current:
             lines.append(current)
-        current = ""
+        current, units = "", 0.0
         for ch in word:
-            if text_width(current + ch, size, bold) > width and current:
+            trial = _line_units(ch, units)
+            if _px(trial, size, bold) > width and current:
                 lines.append(current)
-                current = ""
-            current += ch
+                current, trial = "", _line_units(ch)
+            current, units = current + ch, trial
     if current:
         lines.append(current)
     if len(lines) > max_lines:
@@ -92,7 +111,7 @@ def wrap(
         while last and text_width(last + "…", size, bold) > width:
             last = last[:-1]
         lines[-1] = last + "…"
-    return lines or [""]
+    return tuple(lines) or ("",)
 
 
 def dur(days: Any) -> str:
