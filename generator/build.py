@@ -17,6 +17,7 @@ from generator.metrics.compare import preload_statistics
 from generator.metrics.stream import StreamMetrics, compute_stream
 from generator.model import Project, StreamConfig, StreamData
 from generator.render.context import SiteOptions
+from generator.render.markdown_text import preload as preload_markdown
 from generator.render.memo import RenderMemo
 from generator.render.site import render_site
 from generator.sources.collect import read_stream
@@ -135,6 +136,7 @@ def build(
     report = BuildReport()
     project, problems = load_project(options.project, set(options.only) if options.only else None)
     report.problems += problems
+    preload_markdown()  # once per process
     computed: list[StreamMetrics] = []
     # ---- build cache (generator/cache.py): an unchanged stream reuses its metrics instead of reading and computing
     store = cache if cache is not None else BuildCache(options.project, enabled=options.cache)

@@ -12,7 +12,9 @@ percentiles and flow efficiency get 95% bootstrap intervals over the items, seed
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,7 @@ from generator.forecast.scenario_text import change_text, sentence
 from generator.metrics.aggregates import PeriodResult, days, distribution
 from generator.metrics.compare import quantile_interval, ratio_interval
 from generator.metrics.engine import ItemResult
+from generator.parallel import run_jobs
 from generator.validate.schema import Change, Scenario, StreamDef
 
 RESAMPLES = 2000
@@ -263,20 +266,25 @@ def scenario_results(
     wip = stage_wip(result, period.span.start, period.span.as_of, n_stages) if limits else None
     committed = period.completed["committed"].notna().to_numpy()
     current_lead = days(period.completed["lead_ns"].to_numpy(dtype=np.int64))
-    out = {}
+    projected = []
     for scenario in chosen:  # a loop over the stream's few scenarios
         projection, effects = project(paths, definition, scenario.changes, wip)
         summary = projected_summary(projection, definition, period.summary, committed)
+        projected.append((scenario, projection, effects, summary))
+    # every interval of every scenario at once, on threads: each has its own seeded generator
+    jobs = {
+        (scenario.id, key): job
+        for scenario, projection, _, _ in projected
+        for key, job in interval_jobs(
+            stream_id, scenario, period, projection, committed, resamples
+        ).items()
+    }
+    found = dict(zip(jobs, run_jobs(list(jobs.values())), strict=True))
+    out = {}
+    for scenario, projection, effects, summary in projected:
+        intervals = {key: found[(scenario.id, key)] for key in INTERVALS}
         figures = scenario_figures(
-            stream_id,
-            scenario,
-            definition,
-            period,
-            projection,
-            summary,
-            effects,
-            committed,
-            resamples,
+            scenario, definition, period, projection, summary, effects, intervals, resamples
         )
         out[scenario.id] = ScenarioResult(
             scenario, figures, summary, days(projection.lead), current_lead
@@ -284,33 +292,62 @@ def scenario_results(
     return out
 
 
-def scenario_figures(
+INTERVALS = (
+    "lead_time_p50",
+    "lead_time_p85",
+    "cycle_time_p50",
+    "cycle_time_p85",
+    "flow_efficiency",
+)
+
+
+def interval_jobs(
     stream_id: str,
+    scenario: Scenario,
+    period: PeriodResult,
+    projection: Projection,
+    committed: np.ndarray,
+    resamples: int,
+) -> dict[str, Callable[[], tuple[float, float] | None]]:
+    """The scenario's bootstrap intervals (INTERVALS, in order) as jobs, each seeded by its key."""
+
+    def seed(key: str) -> int:
+        return seed_for(stream_id, scenario.id, key, period)
+
+    cycle = projection.cycle[committed]
+    quantiles = (
+        ("lead_time_p50", projection.lead, 0.5),
+        ("lead_time_p85", projection.lead, 0.85),
+        ("cycle_time_p50", cycle, 0.5),
+        ("cycle_time_p85", cycle, 0.85),
+    )
+    jobs: dict[str, Callable[[], tuple[float, float] | None]] = {
+        key: partial(quantile_interval, values, q, seed(key), resamples)
+        for key, values, q in quantiles
+    }
+    jobs["flow_efficiency"] = partial(
+        ratio_interval, projection.process, projection.wait, seed("flow_efficiency"), resamples
+    )
+    return jobs
+
+
+def scenario_figures(
     scenario: Scenario,
     definition: StreamDef,
     period: PeriodResult,
     projection: Projection,
     summary: dict[str, Any],
     effects: list[dict[str, Any]],
-    committed: np.ndarray,
+    intervals: dict[str, tuple[float, float] | None],
     resamples: int,
 ) -> dict[str, Any]:
     """The scenario's metrics.json entry: current and projected figures, intervals, sentences."""
     current = period.summary
 
-    def interval(key: str, values: np.ndarray, q: float) -> list[float] | None:
-        found = quantile_interval(
-            values, q, seed_for(stream_id, scenario.id, key, period), resamples
-        )
+    def interval(key: str) -> list[float] | None:
+        found = intervals[key]
         return list(found) if found is not None else None
 
-    cycle = projection.cycle[committed]
-    flow = ratio_interval(
-        projection.process,
-        projection.wait,
-        seed_for(stream_id, scenario.id, "flow_efficiency", period),
-        resamples,
-    )
     names = {s.id: s.label for s in definition.stages} | {"unmapped": "unmapped"}
     stage_keys = ("mean_days", "p50_days", "p85_days", "items_through")
     figures: dict[str, Any] = {
@@ -325,19 +362,19 @@ def scenario_figures(
         "lead_time": {
             "current": current["lead_time"],
             "projected": summary["lead_time"],
-            "p50_interval": interval("lead_time_p50", projection.lead, 0.5),
-            "p85_interval": interval("lead_time_p85", projection.lead, 0.85),
+            "p50_interval": interval("lead_time_p50"),
+            "p85_interval": interval("lead_time_p85"),
         },
         "cycle_time": {
             "current": current["cycle_time"],
             "projected": summary["cycle_time"],
-            "p50_interval": interval("cycle_time_p50", cycle, 0.5),
-            "p85_interval": interval("cycle_time_p85", cycle, 0.85),
+            "p50_interval": interval("cycle_time_p50"),
+            "p85_interval": interval("cycle_time_p85"),
         },
         "flow_efficiency": {
             "current": current["flow_efficiency"],
             "projected": summary["flow_efficiency"],
-            "interval": list(flow) if flow is not None else None,
+            "interval": interval("flow_efficiency"),
         },
         **{
             key: {"current": current.get(key), "projected": summary[key]}

@@ -15,10 +15,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import math
-import os
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -28,6 +26,7 @@ import pandas as pd
 
 from generator.metrics.aggregates import PeriodResult
 from generator.metrics.periods import DAY_NS
+from generator.parallel import run_jobs
 
 CONFIDENCE = 0.95
 ALPHA = 0.05
@@ -451,14 +450,6 @@ def _verdict(
     return "improved" if up == (metric.direction == "higher") else "worse"
 
 
-def _run(jobs: list[Callable[[], Any]], workers: int) -> list[Any]:
-    """Run independent jobs, in threads when workers > 1 (numpy and scipy release the GIL)."""
-    if workers <= 1 or len(jobs) <= 1:
-        return [job() for job in jobs]
-    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        return list(pool.map(lambda job: job(), jobs))
-
-
 def compare_periods(
     stream_id: str,
     baseline: PeriodResult,
@@ -480,13 +471,12 @@ def compare_periods(
     `stage_names` (id -> display name) words the stage sentences; `workers` threads share the
     work (default: the CPUs, at most 4), and the result never depends on it.
     """
-    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     metrics = _metrics(list(stage_ids), stage_names or {})
     names = list(dict.fromkeys(m.values for m in metrics))
     groups = list(
         dict.fromkeys(name.removesuffix(":all").removesuffix(":visited") for name in names)
     )
-    built = _run(
+    built = run_jobs(
         [partial(_samples, period, group) for group in groups for period in (baseline, current)],
         workers,
     )
@@ -513,7 +503,7 @@ def compare_periods(
         )
         for m in with_data
     ]
-    results = _run(jobs, workers)
+    results = run_jobs(jobs, workers)
     p_values = dict(zip(tested, results[: len(tested)], strict=True))
     intervals = dict(zip([m.key for m in with_data], results[len(tested) :], strict=True))
 
