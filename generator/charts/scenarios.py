@@ -30,14 +30,13 @@ def lead_time_chart(
         (f"projected: {name}", projected_days, SERIES[0], "solid"),
     )
     data: list[dict[str, Any]] = []
-    rows = []
+    labels, xs, ys = [], [], []
     for label, values, colour, dash in series:
         x, y = ecdf(values)
         data.append(ecdf_line(label, x, y, colour, dash))
-        rows += [
-            {"series": label, "days": float(a), "share_within": float(b)}
-            for a, b in zip(x, y, strict=True)
-        ]
+        labels += [label] * len(x)
+        xs.append(np.asarray(x, dtype=np.float64))
+        ys.append(np.asarray(y, dtype=np.float64))
     band_x: list[float | None] = []
     band_y: list[float | None] = []
     for key, share in (("p50_interval", 0.5), ("p85_interval", 0.85)):
@@ -87,7 +86,10 @@ def lead_time_chart(
         ),
         finding=finding,
         spec=spec,
-        table=pd.DataFrame(rows, columns=["series", "days", "share_within"]),
+        table=pd.DataFrame(
+            {"series": labels, "days": np.concatenate(xs), "share_within": np.concatenate(ys)},
+            columns=["series", "days", "share_within"],
+        ),
         download=download,
         columns={"series": "series", "days": "days", "share_within": "share done within"},
     )
