@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from generator.forecast import montecarlo as mc
-from generator.forecast.history import Inputs, daily_throughput
+from generator.forecast.history import Inputs
 
 LINE = 85
 
@@ -95,14 +95,16 @@ def candidate_days(
     return [last - dt.timedelta(days=every * j) for j in range(n)][::-1]
 
 
-def _window(inputs: Inputs, day: dt.date, weeks: int) -> tuple[np.ndarray, int, int]:
-    """Daily throughput of the `weeks` before `day` as known at its start, and the window's bounds."""
-    bounds = inputs.grid.days(day - dt.timedelta(days=7 * weeks), 7 * weeks)
-    return (
-        daily_throughput(inputs.completions, bounds, int(bounds[-1])),
-        int(bounds[0]),
-        int(bounds[-1]),
+def _windows(inputs: Inputs, days: list[dt.date], weeks: int) -> list[tuple[np.ndarray, int, int]]:
+    """For each day: the daily throughput of the `weeks` before it as known at its start, and
+    the window's bounds (every window counted in one pass: one row of day bounds per date)."""
+    if not days:
+        return []
+    bounds = np.stack(
+        [inputs.grid.days(day - dt.timedelta(days=7 * weeks), 7 * weeks) for day in days]
     )
+    daily = inputs.completions.count(bounds[:, :-1], bounds[:, 1:], bounds[:, -1:])
+    return [(daily[i], int(b[0]), int(b[-1])) for i, b in enumerate(bounds)]
 
 
 def how_many(
@@ -117,8 +119,9 @@ def how_many(
     k = np.array([inputs.grid.index(d) for d in days])
     lo, hi = b[k], b[k + horizon]
     actual = inputs.completions.count(lo, hi, hi)  # done in the horizon, as known at its end
-    for day, outcome in zip(days, actual, strict=True):  # a few dozen dates, each vectorised
-        daily, w_start, w_end = _window(inputs, day, weeks)
+    windows = _windows(inputs, days, weeks)
+    for day, outcome, (daily, w_start, w_end) in zip(days, actual, windows, strict=True):
+        # a few dozen dates, each vectorised over its trials
         seed = mc.seed_for(inputs.stream_id, f"backtest:how_many:{horizon}", w_start, w_end)
         result = mc.how_many(daily, horizon, trials, seed)
         out.points.append(
@@ -151,11 +154,11 @@ def when(
     ks = [inputs.grid.index(day) for day in days]
     open_then = inputs.open_counts(b[ks], scope) if items is None else np.full(len(ks), items)
     no_forecast = pending = 0
-    for day, k, n_open in zip(days, ks, open_then, strict=True):  # a few dozen dates
-        n = int(n_open)
+    windows = _windows(inputs, days, weeks)
+    for day, k, n_open, (daily, w_start, w_end) in zip(days, ks, open_then, windows, strict=True):
+        n = int(n_open)  # a few dozen dates, each vectorised over its trials
         if n == 0:  # nothing open: nothing to forecast
             continue
-        daily, w_start, w_end = _window(inputs, day, weeks)
         what = f"backtest:when:{n if items is not None else scope}"
         forecast = mc.when(daily, n, trials, mc.seed_for(inputs.stream_id, what, w_start, w_end))
         d85 = forecast.lines[LINE]
