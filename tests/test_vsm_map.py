@@ -718,8 +718,8 @@ def _reference_clean(text: object) -> str:
     return CONTROL.sub(" ", str(text)).replace("\n", " ").replace("\t", " ")
 
 
-def _reference_wrap(text: str, width: float, size: float, bold: bool, max_lines: int) -> list[str]:
-    """wrap() as first written: every trial line measured whole with text_width."""
+def _reference_wrap(text: str, width: float, size: float, bold: bool) -> list[str]:
+    """wrap() as first written, without its line cap: every trial line measured whole."""
     lines: list[str] = []
     current = ""
     for word in (w for w in _reference_clean(text).split(" ") if w):
@@ -737,12 +737,6 @@ def _reference_wrap(text: str, width: float, size: float, bold: bool, max_lines:
             current += ch
     if current:
         lines.append(current)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        last = lines[-1]
-        while last and text_width(last + "…", size, bold) > width:
-            last = last[:-1]
-        lines[-1] = last + "…"
     return lines or [""]
 
 
@@ -765,10 +759,18 @@ def test_wrap_gives_what_measuring_every_trial_line_whole_gives(
     text: str, width: float, size: float, bold: bool, max_lines: int
 ) -> None:
     """The word-by-word widths add to the whole line's width to the last bit, so the lines are
-    the same as the first implementation's (kept above as the reference)."""
-    assert wrap(text, width, size, bold, max_lines) == _reference_wrap(
-        text, width, size, bold, max_lines
-    )
+    the same as the first implementation's (kept above as the reference); past max_lines the
+    last line kept is cut to fit an ellipsis."""
+    full = wrap(text, width, size, bold, max_lines=10**6)
+    assert full == _reference_wrap(text, width, size, bold)
+    capped = wrap(text, width, size, bold, max_lines)
+    if len(full) <= max_lines:
+        assert capped == full
+    else:
+        assert capped[:-1] == full[: max_lines - 1]
+        last = capped[-1]
+        assert last.endswith("…") and full[max_lines - 1].startswith(last[:-1])
+        assert last == "…" or text_width(last, size, bold) <= width
 
 
 @settings(max_examples=400, deadline=None)

@@ -37,6 +37,14 @@ from generator.parallel import run_jobs
 from generator.validate.schema import Change, Scenario, StreamDef
 
 RESAMPLES = 2000
+# each scenario's bootstrap intervals (interval_jobs), in metrics.json's order
+INTERVALS = (
+    "lead_time_p50",
+    "lead_time_p85",
+    "cycle_time_p50",
+    "cycle_time_p85",
+    "flow_efficiency",
+)
 
 
 @dataclass(frozen=True)
@@ -290,15 +298,6 @@ def scenario_results(
             scenario, figures, summary, days(projection.lead), current_lead
         )
     return out
-
-
-INTERVALS = (
-    "lead_time_p50",
-    "lead_time_p85",
-    "cycle_time_p50",
-    "cycle_time_p85",
-    "flow_efficiency",
-)
 
 
 def interval_jobs(
